@@ -176,7 +176,7 @@ export function quantity(dim: Dimension, opts: QuantityOptions = {}) {
       }
       return x;
     })
-    .describe(desc);
+    .meta({ description: desc, 'x-dimension': dim, 'x-si-unit': siUnit(dim) });
 }
 
 /** A dimensionless count or number with bounds, accepting only numbers. */

@@ -1,0 +1,47 @@
+import type { CommandModule } from 'yargs';
+import { allRegistries } from '../../world/registry.ts';
+import { DOMAINS } from '../../world/domains.ts';
+
+interface Args {
+  what: string;
+  json?: boolean;
+}
+
+type Lister = () => { name: string; description: string; group?: string }[];
+
+/** What `list` can print. Other parts add their lister here. */
+export const LISTERS: Record<string, Lister> = {
+  policies: () =>
+    [...allRegistries.values()].flatMap((r) => r.list().map((e) => ({ group: `${r.kind} (${r.scenarioKey})`, name: e.name, description: e.description }))),
+  domains: () => DOMAINS.map((d) => ({ name: d.key, description: d.description })),
+};
+
+export const listCommand: CommandModule<object, Args> = {
+  command: 'list [what]',
+  describe: 'list hardware profiles, runtimes, models, policies or domains',
+  builder: (y) =>
+    y
+      .positional('what', { type: 'string', default: 'policies', describe: `one of: ${Object.keys(LISTERS).join(', ')}` })
+      .option('json', { type: 'boolean', default: false }) as never,
+  handler: (argv) => {
+    const lister = LISTERS[argv.what];
+    if (!lister) throw new UsageError(`list: unknown "${argv.what}"; expected one of: ${Object.keys(LISTERS).join(', ')}`);
+    const rows = lister();
+    if (argv.json) {
+      process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      return;
+    }
+    let group: string | undefined;
+    for (const r of rows) {
+      if (r.group !== undefined && r.group !== group) {
+        group = r.group;
+        process.stdout.write(`${group}:\n`);
+      }
+      process.stdout.write(`  ${r.name.padEnd(26)} ${r.description}\n`);
+    }
+  },
+};
+
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}

@@ -1,0 +1,81 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { stringify as toYaml } from 'yaml';
+import { loadScenario } from '../../scenario/load.ts';
+import { displayPath } from '../../scenario/yaml-source.ts';
+import { runScenario } from '../../world/run.ts';
+import { AtomicDir, peakRssBytes } from '../output.ts';
+import { VERSION } from '../version.ts';
+import { writeRunPlot } from '../plots.ts';
+
+interface RunArgs {
+  scenario?: string;
+  seed?: number;
+  out?: string;
+  set?: string[];
+  trace?: boolean;
+  json?: boolean;
+  plot?: boolean;
+}
+
+export function scenarioOptions<T>(y: Argv<T>) {
+  return y
+    .positional('scenario', { type: 'string', describe: 'scenario YAML file (default: the embedded scenarios/quickstart.yaml)' })
+    .option('seed', { type: 'number', describe: "override the scenario's seed" })
+    .option('set', { type: 'string', array: true, describe: 'override a field: --set a.b.c=value (repeatable; value is YAML)' });
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run [scenario]',
+  describe: 'run a scenario and write summary.json, CSVs and a plot',
+  builder: (y) =>
+    scenarioOptions(y)
+      .option('out', { type: 'string', describe: 'output folder (default results/<scenario>-<seed>/)' })
+      .option('trace', { type: 'boolean', default: false, describe: 'also write the event trace as trace.jsonl' })
+      .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
+      .option('plot', { type: 'boolean', default: true, describe: 'render the run plot (SVG and PNG)' })
+      .example('$0 run', 'run the embedded quickstart scenario')
+      .example('$0 run scenarios/quickstart.yaml --seed 7 --out A', 'run with seed 7 into folder A')
+      .example('$0 run s.yaml --set inference.server.slots=8', 'override one field') as Argv<RunArgs>,
+  handler: async (argv) => {
+    const loaded = loadScenario(argv.scenario, { set: argv.set, seed: argv.seed });
+    const sc = loaded.scenario;
+    const dest = argv.out ?? join('results', `${sc.name}-${sc.seed}`);
+    const dir = new AtomicDir(dest);
+    const started = new Date().toISOString();
+    const result = runScenario(sc, { outDir: dir.tmp, trace: argv.trace });
+    const summary = {
+      metrics: result.metrics,
+      manifest: {
+        scenario: sc.name,
+        scenario_hash: loaded.hash,
+        scenario_files: loaded.files.map(displayPath),
+        seed: sc.seed,
+        mei_sim_version: VERSION,
+        node_version: process.version,
+        started_at: started,
+        wall_time_s: result.wall_s,
+        events_processed: result.events,
+        simulated_s: result.simulated_s,
+        peak_rss_bytes: peakRssBytes(),
+        tables: result.tables.map((t) => `${t}.csv`),
+      },
+    };
+    writeFileSync(join(dir.tmp, 'scenario.yaml'), toYaml(loaded.raw));
+    if (argv.plot) await writeRunPlot(dir.tmp, result.tables);
+    writeFileSync(join(dir.tmp, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    dir.commit();
+    if (argv.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    else {
+      process.stdout.write(`${sc.name} (seed ${sc.seed}): ${result.events} events in ${result.wall_s.toFixed(2)} s -> ${dest}\n`);
+      for (const [k, v] of Object.entries(result.metrics)) process.stdout.write(`  ${k.padEnd(28)} ${formatMetric(v)}\n`);
+    }
+  },
+};
+
+function formatMetric(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(4) : v.toPrecision(5);
+}

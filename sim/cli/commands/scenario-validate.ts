@@ -1,0 +1,26 @@
+import type { Argv, CommandModule } from 'yargs';
+import { loadScenario } from '../../scenario/load.ts';
+import { scenarioOptions } from './run.ts';
+
+interface Args {
+  scenario?: string;
+  seed?: number;
+  set?: string[];
+  json?: boolean;
+}
+
+/** Check a scenario file without running it. */
+export async function validateScenario(argv: Args): Promise<void> {
+  const loaded = loadScenario(argv.scenario, { set: argv.set, seed: argv.seed });
+  if (argv.json) process.stdout.write(JSON.stringify({ ok: true, hash: loaded.hash, files: loaded.files, scenario: loaded.scenario }, null, 2) + '\n');
+  else process.stdout.write(`${loaded.files[0]}: ok (scenario "${loaded.scenario.name}", hash ${loaded.hash})\n`);
+}
+
+export const scenarioValidateBuilder = (y: Argv<object>) => scenarioOptions(y).option('json', { type: 'boolean', default: false });
+
+export const scenarioValidateCommand: CommandModule<object, Args> = {
+  command: 'check [scenario]',
+  describe: 'check a scenario file (same as `validate FILE.yaml`)',
+  builder: scenarioValidateBuilder as (y: Argv<object>) => Argv<Args>,
+  handler: validateScenario,
+};

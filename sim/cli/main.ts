@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { InputError } from '../scenario/errors.ts';
+import { listCommand } from './commands/list.ts';
+import { runCommand } from './commands/run.ts';
+import { schemaCommand } from './commands/schema.ts';
+import { scenarioValidateBuilder, validateScenario } from './commands/scenario-validate.ts';
+import { VERSION } from './version.ts';
+
+const debug = process.argv.includes('--debug');
+
+function report(err: unknown): never {
+  const e = err as Error & { exitCode?: number };
+  if (err instanceof InputError || e?.exitCode === 2) {
+    process.stderr.write(`mei-sim: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`mei-sim: internal error: ${e?.message ?? String(err)}\n`);
+  if (debug) process.stderr.write(`${e?.stack ?? ''}\n`);
+  else process.stderr.write('(run again with --debug for the stack trace)\n');
+  process.exit(1);
+}
+
+export function buildCli(argv: string[]): Argv {
+  return yargs(argv)
+    .scriptName('mei-sim')
+    .usage('$0 <command> [options]\n\nSimulate LLM caching, delivery, inference and training at the mobile network edge.')
+    .command(runCommand)
+    .command({
+      command: 'validate <file>',
+      describe: 'check a scenario (.yaml) or, for a measurements .csv, the hardware model against it',
+      builder: (y) => scenarioValidateBuilder(y.positional('file', { type: 'string', demandOption: true })),
+      handler: (a) => validateScenario({ ...(a as object), scenario: a.file as string }),
+    })
+    .command(schemaCommand)
+    .command(listCommand)
+    .option('debug', { type: 'boolean', default: false, describe: 'print stack traces of internal errors' })
+    .demandCommand(1, 'give a command; `mei-sim run` runs the default scenario')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version(VERSION)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) report(err);
+      process.stderr.write(`mei-sim: ${msg}\nRun \`mei-sim --help\` for usage.\n`);
+      process.exit(2);
+    });
+}
+
+try {
+  await buildCli(hideBin(process.argv)).parseAsync();
+} catch (err) {
+  report(err);
+}

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYamlValue } from 'yaml';
+import type { z } from 'zod';
+import { closest, InputError } from './errors.ts';
+import { scenarioSchema, type Scenario } from './schema.ts';
+import { YamlSource } from './yaml-source.ts';
+import { keysAt } from './zod-walk.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_SCENARIO = resolve(REPO_ROOT, 'scenarios', 'quickstart.yaml');
+
+type Path = (string | number)[];
+type Plain = Record<string, unknown>;
+
+export interface LoadedScenario {
+  /** Validated scenario, SI units. */
+  scenario: Scenario;
+  /** The merged input document (after extends and --set), before unit conversion. */
+  raw: Plain;
+  /** Files read, most derived first. */
+  files: string[];
+  /** sha256 of the canonical merged input, seed excluded. */
+  hash: string;
+}
+
+export interface LoadOptions {
+  /** `a.b.c=value` overrides, applied in order after `extends`. */
+  set?: string[];
+  /** Overrides the scenario's seed. */
+  seed?: number;
+}
+
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge: objects merge key by key, everything else (lists included) replaces. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlain(base) || !isPlain(over)) return over;
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? deepMerge(base[k], v) : v;
+  return out;
+}
+
+/** Read a scenario file and the chain of files it `extends`. */
+function readChain(file: string, seen: string[] = []): YamlSource[] {
+  const abs = resolve(file);
+  if (seen.includes(abs)) throw new InputError(`${file}:1:1: extends: cycle ${[...seen, abs].join(' -> ')}`);
+  const src = YamlSource.read(abs);
+  if (!isPlain(src.value)) throw new InputError(`${src.locate([])}: expected a mapping of scenario keys at the top level`);
+  const ext = src.value.extends;
+  if (ext === undefined) return [src];
+  const bases = typeof ext === 'string' ? [ext] : Array.isArray(ext) && ext.every((e) => typeof e === 'string') ? (ext as string[]) : null;
+  if (bases === null) throw new InputError(`${src.locate(['extends'])}: extends: expected a file path or a list of file paths`);
+  const chain: YamlSource[] = [];
+  bases.forEach((b, i) => {
+    const target = resolve(dirname(abs), b);
+    try {
+      chain.push(...readChain(target, [...seen, abs]));
+    } catch (e) {
+      if (e instanceof InputError && e.message.includes('cannot read the file')) {
+        throw new InputError(`${src.locate(typeof ext === 'string' ? ['extends'] : ['extends', i])}: extends: cannot read "${b}" (resolved to ${target})`);
+      }
+      throw e;
+    }
+  });
+  return [...chain, src];
+}
+
+function parseSet(expr: string): { path: Path; value: unknown } {
+  const eq = expr.indexOf('=');
+  if (eq <= 0) throw new InputError(`--set ${expr}: expected a.b.c=value`);
+  const path: Path = expr
+    .slice(0, eq)
+    .trim()
+    .split('.')
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  if (path.some((p) => p === '')) throw new InputError(`--set ${expr}: empty path segment`);
+  const text = expr.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = parseYamlValue(text);
+  } catch {
+    value = text;
+  }
+  return { path, value: value === null && text.trim() !== 'null' && text.trim() !== '~' ? text : value };
+}
+
+function setIn(obj: Plain, path: Path, value: unknown): void {
+  let cur: unknown = obj;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i]!;
+    const c = cur as Record<string | number, unknown>;
+    if (c[k] === undefined || typeof c[k] !== 'object' || c[k] === null) c[k] = typeof path[i + 1] === 'number' ? [] : {};
+    cur = c[k];
+  }
+  (cur as Record<string | number, unknown>)[path[path.length - 1]!] = value;
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isPlain(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function hashScenario(raw: Plain): string {
+  const { seed: _seed, ...rest } = raw;
+  return createHash('sha256').update(canonical(rest)).digest('hex').slice(0, 16);
+}
+
+/** Where a path was last defined: a --set expression or a file position. */
+function locator(chain: YamlSource[], sets: { expr: string; path: Path }[]) {
+  return (path: Path): string => {
+    for (let i = sets.length - 1; i >= 0; i--) {
+      const s = sets[i]!;
+      const n = Math.min(s.path.length, path.length);
+      if (s.path.slice(0, n).every((p, j) => String(p) === String(path[j]))) return `--set ${s.expr}`;
+    }
+    // The file that defines the longest prefix of the path wins; later files override earlier.
+    for (let k = path.length; k >= 0; k--) {
+      for (let i = chain.length - 1; i >= 0; i--) {
+        if (chain[i]!.has(path.slice(0, k))) return chain[i]!.locate(path.slice(0, k));
+      }
+    }
+    return chain[chain.length - 1]!.locate([]);
+  };
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+/** Turn zod issues into one InputError naming place, path and expectation. */
+export function issuesToError(issues: z.core.$ZodIssue[], schema: z.ZodType, where: (p: Path) => string, raw: unknown): InputError {
+  const lines = issues.slice(0, 5).map((iss) => {
+    const path = iss.path as Path;
+    if (iss.code === 'unrecognized_keys') {
+      const allowed = keysAt(schema, path);
+      return iss.keys
+        .map((k) => {
+          const hint = closest(k, allowed);
+          const full = [...path, k];
+          return `${where(full)}: ${formatPath(full)}: unknown key "${k}"${hint ? `; did you mean "${hint}"?` : ''} (expected one of: ${allowed.join(', ')})`;
+        })
+        .join('\n');
+    }
+    let msg = iss.message;
+    if (iss.code === 'invalid_type') {
+      const got = valueAt(raw, path);
+      msg = got === undefined ? `required: ${msg.replace(/, received undefined$/, '')}` : msg;
+    }
+    if (iss.code === 'invalid_value' && 'values' in iss) {
+      const got = valueAt(raw, path);
+      const hint = typeof got === 'string' ? closest(got, (iss.values as unknown[]).map(String)) : undefined;
+      msg = `expected one of: ${(iss.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(got)}${hint ? `; did you mean "${hint}"?` : ''}`;
+    }
+    return `${where(path)}: ${formatPath(path)}: ${msg}`;
+  });
+  if (issues.length > 5) lines.push(`(${issues.length - 5} more problems)`);
+  return new InputError(lines.join('\n'));
+}
+
+function valueAt(obj: unknown, path: Path): unknown {
+  let cur = obj;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
+}
+
+/**
+ * Parse, merge (`extends`, then `--set`) and validate a scenario file.
+ * `file` undefined loads the embedded default, scenarios/quickstart.yaml.
+ */
+export function loadScenario(file: string | undefined, opts: LoadOptions = {}): LoadedScenario {
+  const chain = readChain(file ?? DEFAULT_SCENARIO);
+  let merged: Plain = {};
+  for (const src of chain) merged = deepMerge(merged, src.value) as Plain;
+  delete merged.extends;
+  const sets = (opts.set ?? []).map((expr) => ({ expr, ...parseSet(expr) }));
+  for (const s of sets) setIn(merged, s.path, s.value);
+  if (opts.seed !== undefined) merged.seed = opts.seed;
+  const where = locator(chain, sets);
+  const result = scenarioSchema.safeParse(merged);
+  if (!result.success) throw issuesToError(result.error.issues, scenarioSchema, where, merged);
+  return { scenario: result.data, raw: merged, files: chain.map((c) => c.file).reverse(), hash: hashScenario(merged) };
+}

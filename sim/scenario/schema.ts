@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { inferenceSchema } from '../inference/schema.ts';
+import { topologySchema } from '../network/schema.ts';
+import { quantity } from './units.ts';
+
+/**
+ * The root scenario schema. Each domain contributes its section; unknown keys
+ * anywhere are errors.
+ */
+export const scenarioSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"')
+    .describe('scenario name; default output folder is results/<name>-<seed>/'),
+  description: z.string().optional(),
+  extends: z.union([z.string(), z.array(z.string())]).optional().describe('file(s) this scenario overrides, relative to it'),
+  seed: z.number().int().min(0).default(1).describe('master seed; every random stream derives from it'),
+  duration: quantity('time', { gt: 0 }).describe('simulated horizon'),
+  warmup: quantity('time', { min: 0 }).default(0).describe('statistics ignore requests that finish before this time'),
+  topology: topologySchema.optional().describe('base stations, edge servers and users'),
+  inference: inferenceSchema.optional().describe('LLM inference requests served at the edge'),
+});
+
+export type Scenario = z.output<typeof scenarioSchema>;

@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+
+/* Walks zod 4 schemas to find which keys an object accepts at a path, for
+ * "did you mean" hints. Only reads public `_zod.def` structure. */
+
+type Def = { type: string; [k: string]: unknown };
+const defOf = (s: unknown): Def | undefined => (s as { _zod?: { def?: Def } })?._zod?.def;
+
+function unwrap(s: unknown, depth = 0): unknown[] {
+  const d = defOf(s);
+  if (!d || depth > 20) return [s];
+  switch (d.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'catch':
+    case 'readonly':
+    case 'nonoptional':
+      return unwrap(d.innerType, depth + 1);
+    case 'pipe':
+      return unwrap(d.in, depth + 1);
+    case 'lazy':
+      return unwrap((d.getter as () => unknown)(), depth + 1);
+    case 'union':
+      return (d.options as unknown[]).flatMap((o) => unwrap(o, depth + 1));
+    case 'intersection':
+      return [...unwrap(d.left, depth + 1), ...unwrap(d.right, depth + 1)];
+    default:
+      return [s];
+  }
+}
+
+function child(s: unknown, key: string | number): unknown[] {
+  const out: unknown[] = [];
+  for (const u of unwrap(s)) {
+    const d = defOf(u);
+    if (!d) continue;
+    if (d.type === 'object') {
+      const shape = d.shape as Record<string, unknown>;
+      if (typeof key === 'string' && key in shape) out.push(shape[key]);
+    } else if (d.type === 'array' && typeof key === 'number') {
+      out.push(d.element);
+    } else if (d.type === 'record') {
+      out.push(d.valueType);
+    }
+  }
+  return out;
+}
+
+/** Keys accepted by the object schema(s) found at `path`. */
+export function keysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] {
+  let cur: unknown[] = [schema];
+  for (const p of path) cur = cur.flatMap((s) => child(s, p));
+  const keys = new Set<string>();
+  for (const s of cur) {
+    for (const u of unwrap(s)) {
+      const d = defOf(u);
+      if (d?.type === 'object') for (const k of Object.keys(d.shape as object)) keys.add(k);
+    }
+  }
+  return [...keys];
+}

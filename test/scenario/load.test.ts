@@ -1,0 +1,89 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../sim/scenario/errors.ts';
+import { deepMerge, loadScenario } from '../../sim/scenario/load.ts';
+import { scenarioReferenceMarkdown, scenarioJsonSchema } from '../../sim/scenario/reference.ts';
+import { parseQuantity } from '../../sim/scenario/units.ts';
+import { ROOT, tempDir } from '../helpers.ts';
+
+describe('units', () => {
+  it('converts the issue examples to SI', () => {
+    expect(parseQuantity('20 MHz', 'frequency')).toBe(20e6);
+    expect(parseQuantity('46 dBm', 'power')).toBeCloseTo(39.81, 2);
+    expect(parseQuantity('64 GB', 'bytes')).toBe(64e9);
+    expect(parseQuantity('100 ms', 'time')).toBeCloseTo(0.1, 12);
+    expect(parseQuantity('1.2 Gbit/s', 'bitrate')).toBe(1.2e9);
+    expect(parseQuantity('512 KiB', 'bytes')).toBe(524288);
+    expect(parseQuantity('-174 dBm/Hz', 'noise-density')).toBeCloseTo(3.98e-21, 23);
+    expect(parseQuantity(5, 'time')).toBe(5);
+  });
+  it('rejects unknown units and wrong dimensions', () => {
+    expect(() => parseQuantity('20 MHz', 'time')).toThrow(/unknown unit "MHz" for a time/);
+    expect(() => parseQuantity('fast', 'time')).toThrow(/expected a time/);
+  });
+});
+
+describe('scenario loading', () => {
+  it('loads the embedded default and converts units', () => {
+    const { scenario, hash } = loadScenario(undefined);
+    expect(scenario.name).toBe('quickstart');
+    expect(scenario.duration).toBe(1800);
+    expect(scenario.topology!.servers.bandwidth).toBe(20e6);
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('extends another file, overrides fields, and applies --set last', () => {
+    const d = tempDir();
+    writeFileSync(join(d, 'base.yaml'), 'name: base\nduration: 10 min\ntopology:\n  servers: { count: 4, device: l4 }\n  users: { count: 5 }\n');
+    writeFileSync(join(d, 'child.yaml'), 'extends: base.yaml\nname: child\ntopology:\n  servers: { count: 9 }\n');
+    const { scenario, files } = loadScenario(join(d, 'child.yaml'), { set: ['topology.users.count=7', 'duration=2 h'] });
+    expect(scenario.name).toBe('child');
+    expect(scenario.topology!.servers.count).toBe(9);
+    expect(scenario.topology!.servers.device).toBe('l4');
+    expect(scenario.topology!.users.count).toBe(7);
+    expect(scenario.duration).toBe(7200);
+    expect(files).toHaveLength(2);
+  });
+
+  it('points an error at the file that defined the bad value', () => {
+    const d = tempDir();
+    writeFileSync(join(d, 'base.yaml'), 'name: base\nduration: 10 min\ntopology:\n  servers:\n    count: 0\n');
+    writeFileSync(join(d, 'child.yaml'), 'extends: base.yaml\nname: child\n');
+    expect(() => loadScenario(join(d, 'child.yaml'))).toThrow(/base\.yaml:5:12: topology\.servers\.count/);
+  });
+
+  it('detects extends cycles', () => {
+    const d = tempDir();
+    writeFileSync(join(d, 'a.yaml'), 'extends: b.yaml\nname: a\n');
+    writeFileSync(join(d, 'b.yaml'), 'extends: a.yaml\nname: b\n');
+    expect(() => loadScenario(join(d, 'a.yaml'))).toThrow(InputError);
+  });
+
+  it('hash ignores the seed and key order but not values', () => {
+    const a = loadScenario(undefined, { seed: 3 }).hash;
+    const b = loadScenario(undefined, { seed: 4 }).hash;
+    const c = loadScenario(undefined, { set: ['inference.server.slots=5'] }).hash;
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+  });
+
+  it('deep-merges mappings and replaces lists', () => {
+    expect(deepMerge({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] } });
+  });
+});
+
+describe('generated docs', () => {
+  it('docs/scenario-reference.md is current (run `npm run docs` to regenerate)', () => {
+    expect(readFileSync(join(ROOT, 'docs/scenario-reference.md'), 'utf8')).toBe(scenarioReferenceMarkdown());
+  });
+  it('docs/scenario.schema.json is current', () => {
+    expect(readFileSync(join(ROOT, 'docs/scenario.schema.json'), 'utf8')).toBe(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
+  });
+  it('every scenario example validates', async () => {
+    const { readdirSync } = await import('node:fs');
+    const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(() => loadScenario(join(ROOT, 'scenarios', f)), f).not.toThrow();
+  });
+});
