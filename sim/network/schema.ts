@@ -23,10 +23,59 @@ export const usersSchema = z.strictObject({
   device: z.string().prefault('snapdragon-8-gen-3').describe('hardware profile id of user devices'),
 });
 
+export const channelSchema = z.strictObject({
+  pathloss: z
+    .discriminatedUnion('model', [
+      z.strictObject({ model: z.literal('urban-macro') }).describe('128.1 + 37.6 log10(d_km) dB (3GPP TR 36.814 macro)'),
+      z.strictObject({
+        model: z.literal('log-distance'),
+        pl0: quantity('db').describe('path loss at the reference distance'),
+        d0: quantity('distance', { gt: 0 }).prefault('1 m'),
+        exponent: z.number().gt(0),
+      }),
+      z.strictObject({
+        model: z.literal('3gpp-uma'),
+        carrier: quantity('frequency', { gt: 0 }).prefault('3.5 GHz'),
+        bs_height: quantity('distance', { gt: 0 }).prefault('25 m'),
+        ue_height: quantity('distance', { gt: 0 }).prefault('1.5 m'),
+        los: z.enum(['los', 'nlos', 'random']).default('random'),
+      }),
+    ])
+    .prefault({ model: 'urban-macro' }),
+  shadowing_sigma: quantity('db', { min: 0 }).prefault('8 dB').describe('log-normal shadowing standard deviation (0 = off)'),
+  fading: z.enum(['none', 'rayleigh']).default('none').describe('rayleigh: a fresh block-fading draw per transfer'),
+  noise_density: quantity('noise-density').prefault('-174 dBm/Hz'),
+  noise_figure: quantity('db', { min: 0 }).prefault('9 dB').describe('receiver noise figure'),
+  max_spectral_efficiency: z.number().gt(0).optional().describe('cap on bit/s/Hz (e.g. 5.55 for 64QAM CQI 15)'),
+  mcs: z.enum(['shannon', 'cqi-table-1']).default('shannon').describe('rate from Shannon or from the 3GPP CQI table'),
+});
+
+export const radioSchema = z.strictObject({
+  uplink_bandwidth: quantity('frequency', { gt: 0 }).optional().describe('uplink bandwidth per cell (default: the cell bandwidth)'),
+  ue_tx_power: quantity('power', { gt: 0 }).prefault('23 dBm').describe('device transmit power (3GPP power class 3)'),
+  latency: quantity('time', { min: 0 }).prefault('5 ms').describe('one-way radio latency (scheduling, HARQ, propagation) added to each transfer'),
+  uplink_power_per_bit: quantity('energy', { min: 0 }).prefault('438.39 pJ').describe('device electrical energy per uplink bit (LTE power model, Huang et al. MobiSys 2012: 438.39 mW/Mbit/s)'),
+  downlink_power_per_bit: quantity('energy', { min: 0 }).prefault('51.97 pJ').describe('device electrical energy per downlink bit (Huang et al. 2012: 51.97 mW/Mbit/s)'),
+  active_power: quantity('power', { min: 0 }).prefault('1288.04 mW').describe('device radio base power while transferring (Huang et al. 2012)'),
+  tail_power: quantity('power', { min: 0 }).prefault('1060 mW').describe('RRC tail power after a transfer (Huang et al. 2012)'),
+  tail_time: quantity('time', { min: 0 }).prefault('11.576 s').describe('RRC tail duration (Huang et al. 2012)'),
+});
+
+export const backhaulSchema = z.strictObject({
+  topology: z.enum(['star', 'mesh']).default('star').describe('star: every server links to the cloud only; mesh: also a direct link between every two servers'),
+  cloud_capacity: quantity('bitrate', { gt: 0 }).prefault('10 Gbit/s').describe('capacity of each server-cloud link'),
+  cloud_latency: quantity('time', { min: 0 }).prefault('20 ms'),
+  peer_capacity: quantity('bitrate', { gt: 0 }).prefault('10 Gbit/s').describe('mesh: capacity of each server-server link'),
+  peer_latency: quantity('time', { min: 0 }).prefault('2 ms'),
+});
+
 export const topologySchema = z.strictObject({
   area: quantity('distance', { gt: 0 }).prefault('1 km').describe('side of the square simulation area'),
   servers: serversSchema.prefault({}),
   users: usersSchema.prefault({}),
+  channel: channelSchema.prefault({}),
+  radio: radioSchema.prefault({}),
+  backhaul: backhaulSchema.prefault({}),
 });
 
 export type TopologySpec = z.output<typeof topologySchema>;

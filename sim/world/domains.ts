@@ -1,5 +1,5 @@
 import { inferenceDomain } from '../inference/domain.ts';
-import { topologyDomain } from '../network/topology.ts';
+import { topologyDomain } from '../network/network.ts';
 import type { Domain } from './world.ts';
 
 /** Every domain, in build order. Adding a domain is one line here and one key in sim/scenario/schema.ts. */

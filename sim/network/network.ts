@@ -1,0 +1,299 @@
+import type { Engine, EventTarget } from '../engine/engine.ts';
+import { PsLink, type PsListener } from '../engine/resources.ts';
+import type { Rng } from '../engine/rng.ts';
+import type { Domain, World } from '../world/world.ts';
+import { CLOUD, type NetworkService, type TransferOwner } from './api.ts';
+import { CQI_TABLE_1, drawGain, noisePowerW, shadowingDb, snr, spectralEfficiency, type LinkConfig, type PathLossModel } from './channel.ts';
+import { topologySchema, type TopologySpec } from './schema.ts';
+import { Topology } from './topology.ts';
+
+const START = 0;
+
+/** Port that forwards one link's completions to the network with the link index. */
+class LinkPort implements PsListener {
+  constructor(
+    private readonly net: Network,
+    private readonly link: number,
+  ) {}
+  onFlowDone(flow: number): void {
+    this.net.linkDone(this.link, flow);
+  }
+}
+
+/**
+ * The shared network: one downlink and one uplink processor-sharing resource
+ * per cell (OFDMA: the cell's bandwidth is split equally among active flows,
+ * each converting its share at its own spectral efficiency), and a backhaul of
+ * processor-sharing links between servers and the cloud. Multi-hop backhaul
+ * transfers are store-and-forward, hop by hop. Every transfer first waits the
+ * one-way latency of its hop.
+ *
+ * Channel: path loss of the configured model, log-normal shadowing drawn once
+ * per (user, server) pair from `user:<u>:shadowing`, and optional Rayleigh
+ * block fading drawn per transfer from `user:<u>:fading`.
+ */
+export class Network implements NetworkService, EventTarget {
+  readonly topology: Topology;
+  private readonly links: PsLink[] = [];
+  private readonly linkLatency: number[] = [];
+  private readonly downLink: number[] = [];
+  private readonly upLink: number[] = [];
+  /** Backhaul link index by (a, b) node pair, CLOUD as S. */
+  private readonly bhLink = new Map<number, number>();
+  private readonly cfgDown: LinkConfig;
+  private readonly cfgUp: LinkConfig;
+  private readonly noiseDown: number;
+  private readonly noiseUp: number;
+  /** Mean gain (path loss + shadowing) per user x server, recomputed when users move. */
+  private readonly gain: Float64Array;
+  private readonly shadowDb: Float64Array;
+  private readonly fadingRng: Rng[];
+
+  // Transfer state by flow id (recycled).
+  private owner: (TransferOwner | null)[] = [];
+  private tag: number[] = [];
+  private route: number[][] = [];
+  private hop: number[] = [];
+  private sizeBits: number[] = [];
+  private eff: number[] = [];
+  private free: number[] = [];
+
+  bitsDown = 0;
+  bitsUp = 0;
+  bitsBackhaul = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    readonly spec: TopologySpec,
+  ) {
+    this.topology = new Topology(spec, (n) => engine.rng(n));
+    const S = this.serverCount;
+    const ch = spec.channel;
+    const pathloss: PathLossModel =
+      ch.pathloss.model === 'urban-macro'
+        ? { kind: 'urban-macro' }
+        : ch.pathloss.model === 'log-distance'
+          ? { kind: 'log-distance', pl0_db: ch.pathloss.pl0, d0_m: ch.pathloss.d0, exponent: ch.pathloss.exponent }
+          : { kind: '3gpp-uma', fc_hz: ch.pathloss.carrier, h_bs_m: ch.pathloss.bs_height, h_ut_m: ch.pathloss.ue_height, los: ch.pathloss.los };
+    const rate = { max_efficiency: ch.max_spectral_efficiency, mcs: ch.mcs === 'cqi-table-1' ? CQI_TABLE_1 : undefined };
+    const base = {
+      pathloss,
+      shadowing_sigma_db: ch.shadowing_sigma,
+      fading: ch.fading,
+      noise_figure_db: ch.noise_figure,
+      noise_density_dbm_per_hz: 10 * Math.log10(ch.noise_density) + 30,
+      rate,
+    };
+    this.cfgDown = { ...base, bandwidth_hz: spec.servers.bandwidth, tx_power_w: spec.servers.tx_power };
+    this.cfgUp = { ...base, bandwidth_hz: spec.radio.uplink_bandwidth ?? spec.servers.bandwidth, tx_power_w: spec.radio.ue_tx_power };
+    this.noiseDown = noisePowerW(this.cfgDown.bandwidth_hz, base.noise_figure_db, base.noise_density_dbm_per_hz);
+    this.noiseUp = noisePowerW(this.cfgUp.bandwidth_hz, base.noise_figure_db, base.noise_density_dbm_per_hz);
+
+    for (let s = 0; s < S; s++) {
+      this.downLink.push(this.addLink(this.cfgDown.bandwidth_hz, spec.radio.latency));
+      this.upLink.push(this.addLink(this.cfgUp.bandwidth_hz, spec.radio.latency));
+    }
+    const bh = spec.backhaul;
+    for (let s = 0; s < S; s++) this.bhLink.set(this.pairKey(s, S), this.addLink(bh.cloud_capacity, bh.cloud_latency));
+    if (bh.topology === 'mesh') {
+      for (let a = 0; a < S; a++) for (let b = a + 1; b < S; b++) this.bhLink.set(this.pairKey(a, b), this.addLink(bh.peer_capacity, bh.peer_latency));
+    }
+
+    const U = this.userCount;
+    this.gain = new Float64Array(U * S);
+    this.shadowDb = new Float64Array(U * S);
+    this.fadingRng = [];
+    for (let u = 0; u < U; u++) {
+      const shadowRng = engine.rng(`user:${u}:shadowing`);
+      for (let s = 0; s < S; s++) this.shadowDb[u * S + s] = shadowingDb(shadowRng, ch.shadowing_sigma);
+      this.fadingRng.push(engine.rng(`user:${u}:fading`));
+      this.refreshGains(u);
+    }
+  }
+
+  get serverCount(): number {
+    return this.topology.serverCount;
+  }
+  get userCount(): number {
+    return this.topology.userCount;
+  }
+  servingCell(user: number): number {
+    return this.topology.serving[user]!;
+  }
+  cellsInRange(user: number): readonly number[] {
+    return this.topology.inRange(user);
+  }
+  distance(user: number, server: number): number {
+    return this.topology.distance(user, server);
+  }
+
+  /** Recompute `user`'s mean gains after it moved; returns true when its serving cell changed. */
+  moved(user: number): boolean {
+    this.refreshGains(user);
+    return this.topology.updateServing(user);
+  }
+
+  private refreshGains(u: number): void {
+    const S = this.serverCount;
+    for (let s = 0; s < S; s++) {
+      const mean = drawGain(this.cfgDown, this.topology.distance(u, s)); // no rng: mean path loss only
+      this.gain[u * S + s] = mean * 10 ** (this.shadowDb[u * S + s]! / 10);
+    }
+  }
+
+  private fade(user: number): number {
+    return this.spec.channel.fading === 'rayleigh' ? -Math.log(this.fadingRng[user]!.nextOpen()) : 1;
+  }
+
+  private seDown(server: number, user: number, fading: number): number {
+    const g = this.gain[user * this.serverCount + server]! * fading;
+    return spectralEfficiency(snr(this.cfgDown.tx_power_w, g, this.noiseDown), this.cfgDown.rate);
+  }
+
+  private seUp(server: number, user: number, fading: number): number {
+    const g = this.gain[user * this.serverCount + server]! * fading;
+    return spectralEfficiency(snr(this.cfgUp.tx_power_w, g, this.noiseUp), this.cfgUp.rate);
+  }
+
+  peakRateDown(server: number, user: number): number {
+    return this.cfgDown.bandwidth_hz * this.seDown(server, user, 1);
+  }
+  peakRateUp(server: number, user: number): number {
+    return this.cfgUp.bandwidth_hz * this.seUp(server, user, 1);
+  }
+  radioLatency_s(): number {
+    return this.spec.radio.latency;
+  }
+  backhaulLatency_s(from: number, to: number): number {
+    return this.routeOf(from, to).reduce((a, l) => a + this.linkLatency[l]!, 0);
+  }
+  uplinkEnergy_j(_user: number, bytes: number, airtime_s: number): number {
+    const r = this.spec.radio;
+    return bytes * 8 * r.uplink_power_per_bit + r.active_power * airtime_s;
+  }
+  /** Device energy to receive `bytes` over `airtime_s`, J. */
+  downlinkEnergy_j(bytes: number, airtime_s: number): number {
+    const r = this.spec.radio;
+    return bytes * 8 * r.downlink_power_per_bit + r.active_power * airtime_s;
+  }
+  /** RRC tail energy after a burst, J. */
+  tailEnergy_j(): number {
+    return this.spec.radio.tail_power * this.spec.radio.tail_time;
+  }
+
+  downlink(server: number, user: number, bytes: number, owner: TransferOwner, tag: number): number {
+    this.bitsDown += bytes * 8;
+    return this.begin([this.downLink[server]!], bytes, this.seDown(server, user, this.fade(user)), owner, tag);
+  }
+
+  uplink(server: number, user: number, bytes: number, owner: TransferOwner, tag: number): number {
+    this.bitsUp += bytes * 8;
+    return this.begin([this.upLink[server]!], bytes, this.seUp(server, user, this.fade(user)), owner, tag);
+  }
+
+  multicast(server: number, users: readonly number[], bytes: number, owner: TransferOwner, tag: number): number {
+    let worst = Infinity;
+    for (const u of users) worst = Math.min(worst, this.seDown(server, u, this.fade(u)));
+    this.bitsDown += bytes * 8;
+    return this.begin([this.downLink[server]!], bytes, users.length > 0 ? worst : 0, owner, tag);
+  }
+
+  backhaul(from: number, to: number, bytes: number, owner: TransferOwner, tag: number): number {
+    const route = this.routeOf(from, to);
+    this.bitsBackhaul += bytes * 8 * route.length;
+    return this.begin(route, bytes, 1, owner, tag);
+  }
+
+  abort(flow: number): void {
+    if (this.owner[flow] === null || this.owner[flow] === undefined) return;
+    const link = this.route[flow]![this.hop[flow]!]!;
+    this.links[link]!.abort(flow);
+    this.release(flow);
+  }
+
+  /** Utilization (time-averaged busy fraction) of each cell's downlink. */
+  cellUtilization(server: number): number {
+    return this.links[this.downLink[server]!]!.utilization();
+  }
+
+  /** Event: a transfer's latency elapsed; start it on its current hop. */
+  handle(_kind: number, arg: number): void {
+    const flow = arg;
+    if (this.owner[flow] === null) return; // aborted while waiting
+    const link = this.route[flow]![this.hop[flow]!]!;
+    this.links[link]!.start(flow, this.sizeBits[flow]!, this.eff[flow]!);
+  }
+
+  /** A link finished a flow's current hop. */
+  linkDone(_link: number, flow: number): void {
+    const next = this.hop[flow]! + 1;
+    if (next < this.route[flow]!.length) {
+      this.hop[flow] = next;
+      this.engine.schedule(this.linkLatency[this.route[flow]![next]!]!, this, START, flow);
+      return;
+    }
+    const owner = this.owner[flow]!;
+    const tag = this.tag[flow]!;
+    this.release(flow);
+    owner.onTransferDone(tag);
+  }
+
+  private begin(route: number[], bytes: number, efficiency: number, owner: TransferOwner, tag: number): number {
+    const flow = this.free.pop() ?? this.owner.length;
+    this.owner[flow] = owner;
+    this.tag[flow] = tag;
+    this.route[flow] = route;
+    this.hop[flow] = 0;
+    this.sizeBits[flow] = bytes * 8;
+    this.eff[flow] = efficiency;
+    if (route.length === 0) {
+      // Same node: nothing to send.
+      this.engine.schedule(0, { handle: () => this.linkDone(-1, flow) } as EventTarget);
+      return flow;
+    }
+    this.engine.schedule(this.linkLatency[route[0]!]!, this, START, flow);
+    return flow;
+  }
+
+  private release(flow: number): void {
+    this.owner[flow] = null;
+    this.free.push(flow);
+  }
+
+  private addLink(capacity: number, latency_s: number): number {
+    const idx = this.links.length;
+    this.links.push(new PsLink(this.engine, capacity, new LinkPort(this, idx)));
+    this.linkLatency.push(latency_s);
+    return idx;
+  }
+
+  private pairKey(a: number, b: number): number {
+    const S1 = this.serverCount + 1;
+    return a < b ? a * S1 + b : b * S1 + a;
+  }
+
+  /** Links from node `from` to node `to` (servers 0..S-1, CLOUD). */
+  private routeOf(from: number, to: number): number[] {
+    const S = this.serverCount;
+    const f = from === CLOUD ? S : from;
+    const t = to === CLOUD ? S : to;
+    if (f === t) return [];
+    const direct = this.bhLink.get(this.pairKey(f, t));
+    if (direct !== undefined) return [direct];
+    // Star: via the cloud.
+    return [this.bhLink.get(this.pairKey(f, S))!, this.bhLink.get(this.pairKey(S, t))!];
+  }
+}
+
+export const topologyDomain: Domain<TopologySpec> = {
+  key: 'topology',
+  description: 'base stations with edge servers, users, the radio channel and the backhaul',
+  order: 10,
+  schema: topologySchema,
+  build(world: World, spec: TopologySpec) {
+    const net = world.provide('network', new Network(world.engine, spec));
+    world.provide('topology', net.topology);
+    world.recorder.metric('radio_downlink_bytes', () => net.bitsDown / 8);
+    world.recorder.metric('radio_uplink_bytes', () => net.bitsUp / 8);
+  },
+};
