@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { InputError } from '../scenario/errors.ts';
+import { exitCodeFor, formatError } from './errors.ts';
 import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -11,15 +11,8 @@ import { VERSION } from './version.ts';
 const debug = process.argv.includes('--debug');
 
 function report(err: unknown): never {
-  const e = err as Error & { exitCode?: number };
-  if (err instanceof InputError || e?.exitCode === 2) {
-    process.stderr.write(`mei-sim: ${e.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`mei-sim: internal error: ${e?.message ?? String(err)}\n`);
-  if (debug) process.stderr.write(`${e?.stack ?? ''}\n`);
-  else process.stderr.write('(run again with --debug for the stack trace)\n');
-  process.exit(1);
+  process.stderr.write(formatError(err, debug));
+  process.exit(exitCodeFor(err));
 }
 
 export function buildCli(argv: string[]): Argv {

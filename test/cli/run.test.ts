@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exitCodeFor, formatError } from '../../sim/cli/errors.ts';
+import { InputError } from '../../sim/scenario/errors.ts';
 import { cli, tempDir } from '../helpers.ts';
 
 const QS = 'scenarios/quickstart.yaml';
@@ -66,11 +68,12 @@ describe('bad input', () => {
     });
   }
 
-  it('internal errors exit 1, with a stack only under --debug', () => {
-    const d = tempDir();
-    writeFileSync(join(d, 's.yaml'), 'name: s\nduration: 1 min\ntopology: {}\ninference:\n  server:\n    service: { kind: roofline, unit: gpu }\n  model: no-such-model\n');
-    const r = cli(['run', join(d, 's.yaml'), '--out', join(d, 'o')]);
-    expect([1, 2]).toContain(r.code);
-    expect(existsSync(join(d, 'o'))).toBe(false);
+  it('internal errors exit 1, with a stack trace only under --debug', () => {
+    const bug = new TypeError('cannot read x of undefined');
+    expect(exitCodeFor(bug)).toBe(1);
+    expect(formatError(bug, false)).toMatch(/internal error: cannot read x.*\n\(run again with --debug/);
+    expect(formatError(bug, false)).not.toMatch(/\n\s+at /);
+    expect(formatError(bug, true)).toMatch(/\n\s+at /);
+    expect(exitCodeFor(new InputError('f.yaml:1:1: x'))).toBe(2);
   });
 });
