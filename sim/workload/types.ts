@@ -47,6 +47,36 @@ export interface ModelArch {
   qkv_bias?: boolean;
   source: string;
   notes?: string;
+  /** 'rmsnorm' (weight only, default) or 'layernorm' (weight + bias). */
+  norm?: 'rmsnorm' | 'layernorm';
+  /** Norm layers per block: 2 (default), 1 (Phi-2 shared norm), 4 (Gemma 2 pre+post norms). */
+  norms_per_layer?: number;
+  /** Biases on every linear layer (GPT-3, GPT-NeoX, Phi-2). */
+  linear_bias?: boolean;
+  /** Bias on the LM head (Phi-2). */
+  lm_head_bias?: boolean;
+  /** Per-head RMSNorm on q and k (Qwen3): 2 x head_dim weights per layer. */
+  qk_norm?: boolean;
+  /** Multi-head latent attention (MiniCPM3, DeepSeek-V2 style); replaces the q/k/v shapes. */
+  mla?: MlaSpec;
+  /** Published parameter count (model card or paper), for checks. */
+  published_params?: number;
+  published_params_source?: string;
+}
+
+/** Multi-head latent attention dimensions (config.json names). */
+export interface MlaSpec {
+  q_lora_rank: number;
+  kv_lora_rank: number;
+  qk_nope_head_dim: number;
+  qk_rope_head_dim: number;
+  v_head_dim: number;
+  /**
+   * What the KV cache holds per token and layer: 'full' = decompressed per-head K and V
+   * (HF transformers and llama.cpp MiniCPM3 code paths, default); 'latent' = kv_lora_rank +
+   * qk_rope_head_dim (absorbed-MLA kernels).
+   */
+  cache?: 'full' | 'latent';
 }
 
 /** Numeric formats of one deployment. */
@@ -59,4 +89,8 @@ export interface Precision {
   kv_bytes: number;
   /** Bytes per activation element (2 = fp16, 4 = fp32). */
   act_bytes: number;
+  /** Dtype of the matmul arithmetic; default from weight_bits (>=32 fp32, 16 fp16, 8 int8, <8 int4). */
+  compute_dtype?: Dtype;
+  /** Bits of the embedding table and LM head if they differ from weight_bits. */
+  embed_bits?: number;
 }
