@@ -1,4 +1,6 @@
 import type { CommandModule } from 'yargs';
+import { listProfiles, listRuntimes } from '../../hardware/profiles.ts';
+import { getModel, listModels } from '../../workload/index.ts';
 import { allRegistries } from '../../world/registry.ts';
 import { DOMAINS } from '../../world/domains.ts';
 
@@ -14,6 +16,16 @@ export const LISTERS: Record<string, Lister> = {
   policies: () =>
     [...allRegistries.values()].flatMap((r) => r.list().map((e) => ({ group: `${r.kind} (${r.scenarioKey})`, name: e.name, description: e.description }))),
   domains: () => DOMAINS.map((d) => ({ name: d.key, description: d.description })),
+  profiles: () =>
+    listProfiles()
+      .map((p) => ({ group: `${p.kind} profiles (--device ID)`, name: p.id, description: `${p.name}; units: ${p.units.join(', ')}` }))
+      .sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name)),
+  runtimes: () => listRuntimes().map((r) => ({ name: r.id, description: r.name })),
+  models: () =>
+    listModels().map((id) => {
+      const m = getModel(id);
+      return { name: id, description: `${m.name}: ${m.layers} layers, hidden ${m.hidden}, ${m.heads}/${m.kv_heads} heads, ${m.mlp}` };
+    }),
 };
 
 export const listCommand: CommandModule<object, Args> = {
