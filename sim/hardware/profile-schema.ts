@@ -114,7 +114,8 @@ export const profileSchema = z.strictObject({
     peak: sourced('power', { min: 0 }).optional(),
   }),
   defaults: z.strictObject({ efficiency }),
-  units: z.record(z.enum(UNIT_NAMES), unitSchema),
+  // partialRecord: zod 4's z.record with an enum key demands every key; a device has only some units.
+  units: z.partialRecord(z.enum(UNIT_NAMES), unitSchema),
   provenance: z.unknown().optional().describe('calibrated profiles: host facts, date, fit residuals'),
 });
 
@@ -141,9 +142,9 @@ export const runtimeSchema = z.strictObject({
   name: z.string(),
   description: z.string().optional(),
   source: z.string(),
-  units: z.record(z.enum(UNIT_NAMES), runtimeUnit),
+  units: z.partialRecord(z.enum(UNIT_NAMES), runtimeUnit),
   devices: z
-    .record(z.string(), z.record(z.enum(UNIT_NAMES), runtimeUnit))
+    .record(z.string(), z.partialRecord(z.enum(UNIT_NAMES), runtimeUnit))
     .optional()
     .describe('per-device overrides fitted by `mei-sim calibrate --from`'),
 });

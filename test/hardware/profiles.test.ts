@@ -1,0 +1,188 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  DEFAULT_RUNTIME_DIRS,
+  PROFILE_DIR,
+  ProfileError,
+  listProfiles,
+  listRuntimes,
+  loadProfile,
+  loadRuntime,
+} from '../../sim/hardware/profiles.ts';
+import { DTYPES, type UnitName } from '../../sim/hardware/profile-schema.ts';
+
+/** Required ids (issue 3) and the units each must have. */
+const EXPECTED_UNITS: Record<string, UnitName[]> = {
+  'snapdragon-865': ['cpu', 'gpu', 'dsp'],
+  'snapdragon-8-gen-2': ['cpu', 'gpu', 'npu'],
+  'snapdragon-8-gen-3': ['cpu', 'gpu', 'npu'],
+  'snapdragon-8-elite': ['cpu', 'gpu', 'npu'],
+  'snapdragon-8-elite-gen-5': ['cpu', 'gpu', 'npu'],
+  'snapdragon-x-elite': ['cpu', 'gpu', 'npu'],
+  sa8295p: ['cpu', 'gpu', 'npu'],
+  sc8280xp: ['cpu', 'npu'],
+  qcs6490: ['cpu', 'dsp'],
+  'dimensity-9300': ['cpu', 'gpu'],
+  'tensor-g3': ['cpu', 'gpu'],
+  'apple-a15': ['cpu', 'gpu', 'npu'],
+  'apple-m1': ['cpu', 'gpu', 'npu'],
+  'apple-m2': ['cpu', 'gpu', 'npu'],
+  'apple-m2-ultra': ['cpu', 'gpu', 'npu'],
+  'apple-m3': ['cpu', 'gpu', 'npu'],
+  rk3588: ['cpu', 'gpu', 'npu'],
+  rk3576: ['cpu', 'gpu', 'npu'],
+  'raspberry-pi-5': ['cpu'],
+  'coral-edge-tpu': ['cpu', 'npu'],
+  'jetson-orin-nano': ['cpu', 'gpu'],
+  'jetson-orin-nano-super': ['cpu', 'gpu'],
+  'jetson-orin-nx-16gb': ['cpu', 'gpu', 'npu'],
+  'jetson-agx-orin': ['cpu', 'gpu', 'npu'],
+  l4: ['gpu'],
+  'a100-80gb': ['gpu'],
+  'h100-pcie': ['gpu'],
+  'h100-sxm': ['gpu'],
+};
+const REQUIRED_IDS = Object.keys(EXPECTED_UNITS);
+const RUNTIME_IDS = ['llama.cpp', 'executorch', 'qnn', 'mlc-llm', 'rkllm', 't-mac', 'mnn', 'litert', 'ncnn'];
+
+/**
+ * Every number (and every quantity string under `value:`) must sit in a mapping
+ * that says where it comes from: a `source:` or a `derived:`. Returns the
+ * YAML paths that break the rule.
+ */
+function unsourcedNumbers(node: unknown, path: string[] = []): string[] {
+  if (Array.isArray(node)) return node.flatMap((item, i) => unsourcedNumbers(item, [...path, String(i)]));
+  if (node === null || typeof node !== 'object') return [];
+  const map = node as Record<string, unknown>;
+  const hasOrigin = typeof map.source === 'string' || typeof map.derived === 'string';
+  const bad: string[] = [];
+  for (const [k, v] of Object.entries(map)) {
+    const isNumber = typeof v === 'number';
+    const isQuantity = k === 'value' && typeof v === 'string' && /^\s*[-+]?\d/.test(v);
+    if ((isNumber || isQuantity) && !hasOrigin) bad.push([...path, k].join('.'));
+    if (typeof v === 'object') bad.push(...unsourcedNumbers(v, [...path, k]));
+  }
+  return bad;
+}
+
+describe('hardware profiles', () => {
+  it('loads every required id', () => {
+    for (const id of REQUIRED_IDS) {
+      const p = loadProfile(id);
+      expect(p.id).toBe(id);
+      expect(p.memory.bandwidth.value).toBeGreaterThan(1e9);
+      expect(p.memory.capacity.value).toBeGreaterThan(1e8);
+      expect(p.power.sustained.value).toBeGreaterThan(p.power.idle.value);
+      expect(p.defaults.efficiency.memory.value).toBeGreaterThan(0);
+    }
+    const listed = listProfiles().map((s) => s.id);
+    expect(listed).toEqual(expect.arrayContaining(REQUIRED_IDS));
+  });
+
+  it('has the expected unit names per device', () => {
+    for (const summary of listProfiles().filter((s) => s.id in EXPECTED_UNITS)) {
+      expect([...summary.units].sort(), summary.id).toEqual([...EXPECTED_UNITS[summary.id]!].sort());
+    }
+    // A phone SoC has a CPU, a GPU, and an NPU or DSP where it has one.
+    for (const id of ['snapdragon-865', 'snapdragon-8-gen-3', 'snapdragon-8-elite', 'apple-a15']) {
+      const units = loadProfile(id).units;
+      expect(units.cpu && units.gpu && (units.npu ?? units.dsp), id).toBeTruthy();
+    }
+  });
+
+  it('every number in every profile and runtime carries a source or derived', () => {
+    const files = [
+      ...readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.yaml')).map((f) => join(PROFILE_DIR, f)),
+      ...readdirSync(DEFAULT_RUNTIME_DIRS[0]!).filter((f) => f.endsWith('.yaml')).map((f) => join(DEFAULT_RUNTIME_DIRS[0]!, f)),
+    ];
+    expect(files.length).toBeGreaterThanOrEqual(REQUIRED_IDS.length + RUNTIME_IDS.length);
+    for (const f of files) {
+      expect(unsourcedNumbers(parse(readFileSync(f, 'utf8'))), f).toEqual([]);
+    }
+  });
+
+  it('the walker catches a bare number', () => {
+    expect(unsourcedNumbers({ memory: { bandwidth: { value: '10 GB/s' } }, cores: 4 })).toEqual(['memory.bandwidth.value', 'cores']);
+    expect(unsourcedNumbers({ a: { value: 3, derived: '1 + 2' } })).toEqual([]);
+  });
+
+  it('peaks are ordered int8 >= fp16 >= fp32 where given, and positive', () => {
+    for (const id of REQUIRED_IDS) {
+      for (const [name, unit] of Object.entries(loadProfile(id).units)) {
+        const pk = unit!.peak;
+        expect(DTYPES.some((d) => pk[d] !== undefined), `${id}.${name}`).toBe(true);
+        for (const d of DTYPES) if (pk[d]) expect(pk[d]!.value, `${id}.${name}.${d}`).toBeGreaterThan(0);
+        if (pk.int8 && pk.fp16) expect(pk.int8.value, `${id}.${name}`).toBeGreaterThanOrEqual(pk.fp16.value);
+        if (pk.fp16 && pk.fp32) expect(pk.fp16.value, `${id}.${name}`).toBeGreaterThanOrEqual(pk.fp32.value);
+        if (pk.int4 && pk.int8) expect(pk.int4.value, `${id}.${name}`).toBeGreaterThanOrEqual(pk.int8.value);
+        expect(unit!.energy.pj_per_flop.value, `${id}.${name}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('CPU units list their clusters and the fp32 peak matches them', () => {
+    for (const id of REQUIRED_IDS) {
+      const cpu = loadProfile(id).units.cpu;
+      if (cpu === undefined) continue;
+      expect(cpu.clusters?.length, id).toBeGreaterThan(0);
+      const fromClusters = cpu.clusters!.reduce((s, c) => s + c.cores * c.freq.value * c.simd_pipes * (c.simd_bits / 32) * 2, 0);
+      expect(cpu.peak.fp32!.value / fromClusters, id).toBeCloseTo(1, 2);
+    }
+  });
+
+  it('matches device-specs.csv figures', () => {
+    expect(loadProfile('l4').memory.bandwidth.value).toBe(300e9);
+    expect(loadProfile('a100-80gb').memory.bandwidth.value).toBe(2039e9);
+    expect(loadProfile('h100-sxm').memory.bandwidth.value).toBe(3350e9);
+    expect(loadProfile('snapdragon-8-gen-3').units.gpu!.peak.fp16!.value).toBeCloseTo(6.14e12, -9);
+    // Jetson: NVIDIA quotes sparse INT8; the profile keeps dense = half.
+    expect(loadProfile('jetson-agx-orin').units.gpu!.peak.int8!.value).toBe(85e12);
+    expect(loadProfile('jetson-orin-nano-super').units.gpu!.peak.int8!.value).toBe(33.5e12);
+  });
+
+  it('unknown id lists the known ids', () => {
+    expect(() => loadProfile('no-such-chip')).toThrow(ProfileError);
+    expect(() => loadProfile('no-such-chip')).toThrow(/unknown device "no-such-chip".*known: .*snapdragon-8-gen-3/);
+    expect(() => loadRuntime('nope')).toThrow(/unknown runtime "nope".*llama\.cpp/);
+  });
+
+  it('a broken profile gives file:line:col and the path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mei-prof-'));
+    const src = readFileSync(join(PROFILE_DIR, 'l4.yaml'), 'utf8');
+    const bandwidthLine = src.split('\n').findIndex((l) => l.includes('bandwidth:')) + 1;
+    writeFileSync(join(dir, 'l4.yaml'), src.replace('value: "300 GB/s"', 'value: "fast"'));
+    expect(() => loadProfile('l4', [dir])).toThrow(new RegExp(`l4\\.yaml:${bandwidthLine}:\\d+: memory\\.bandwidth\\.value: expected a byterate`));
+
+    // Missing provenance: the error points at the offending mapping.
+    writeFileSync(join(dir, 'l4.yaml'), src.replace('capacity: { value: "24 GB", source: ', 'capacity: { value: "24 GB", note: '));
+    const capLine = src.split('\n').findIndex((l) => l.includes('capacity:')) + 1;
+    expect(() => loadProfile('l4', [dir])).toThrow(new RegExp(`l4\\.yaml:${capLine}:\\d+: memory\\.capacity: give exactly one of`));
+
+    // YAML syntax errors also carry a position.
+    writeFileSync(join(dir, 'l4.yaml'), 'id: l4\nname: [unclosed\n');
+    expect(() => loadProfile('l4', [dir])).toThrow(/l4\.yaml:\d+:\d+: /);
+
+    // Unknown keys are rejected with their location.
+    writeFileSync(join(dir, 'l4.yaml'), src.replace('kind: "server"', 'kind: "server"\nflavour: "mint"'));
+    expect(() => loadProfile('l4', [dir])).toThrow(/l4\.yaml:\d+:\d+: \(root\): unknown key\(s\) flavour/);
+  });
+});
+
+describe('runtime profiles', () => {
+  it('loads every required runtime', () => {
+    for (const id of RUNTIME_IDS) {
+      const r = loadRuntime(id);
+      expect(r.id).toBe(id);
+      expect(Object.keys(r.units).length).toBeGreaterThan(0);
+    }
+    expect(listRuntimes().map((r) => r.id)).toEqual(expect.arrayContaining(RUNTIME_IDS));
+  });
+
+  it('T-MAC speeds up 4-bit CPU compute relative to llama.cpp (calibration rows)', () => {
+    const f = loadRuntime('t-mac').units.cpu!.weight_formats!['4']!.compute!.value;
+    expect(f).toBeCloseTo(3.35 / 1.63, 3);
+  });
+});
