@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
+import { REPO_ROOT } from '../paths.ts';
 import { LineCounter, parseDocument, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import {
@@ -20,7 +20,7 @@ import {
  */
 
 /** Repo root: this file lives at sim/hardware/profiles.ts. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { REPO_ROOT };
 export const PROFILE_DIR = join(REPO_ROOT, 'hardware-profiles');
 export const DEFAULT_PROFILE_DIRS = [PROFILE_DIR, join(PROFILE_DIR, 'calibrated')];
 export const DEFAULT_RUNTIME_DIRS = [join(PROFILE_DIR, 'runtimes')];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../paths.ts';
 import { parse as parseYamlValue } from 'yaml';
 import type { z } from 'zod';
 import { closest, InputError } from './errors.ts';
@@ -8,7 +8,6 @@ import { scenarioSchema, type Scenario } from './schema.ts';
 import { YamlSource } from './yaml-source.ts';
 import { keysAt } from './zod-walk.ts';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_SCENARIO = resolve(REPO_ROOT, 'scenarios', 'quickstart.yaml');
 
 type Path = (string | number)[];
