@@ -28,6 +28,8 @@ export class Engine {
   private readonly heap: EventHeap;
   private readonly rngs: RngFactory;
   private seqCounter = 0;
+  /** seqCounter modulo SLOT_BITS, kept incrementally (a float `%` per event is slow). */
+  private seqLowCounter = 0;
   private stopped = false;
 
   // Payload slots, recycled through a free list.
@@ -66,7 +68,7 @@ export class Engine {
 
   /** Schedule `target.handle(kind, arg)` after `delay_s` seconds. */
   schedule(delay_s: number, target: EventTarget, kind = 0, arg = 0): EventId {
-    if (!(delay_s >= 0)) throw new RangeError(`schedule: delay must be >= 0 s, got ${delay_s}`);
+    if (!(delay_s >= 0) || delay_s === Number.POSITIVE_INFINITY) throw new RangeError(`schedule: delay must be finite and >= 0 s, got ${delay_s}`);
     return this.push(this.now + delay_s, target, kind, arg);
   }
 
@@ -142,7 +144,8 @@ export class Engine {
   private push(t: number, target: EventTarget, kind: number, arg: number): EventId {
     const slot = this.alloc();
     const seq = this.seqCounter++;
-    const low = seq % SLOT_BITS;
+    const low = this.seqLowCounter;
+    this.seqLowCounter = low === SLOT_BITS - 1 ? 0 : low + 1;
     this.targets[slot] = target;
     this.kinds[slot] = kind;
     this.args[slot] = arg;

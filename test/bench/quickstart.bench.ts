@@ -5,6 +5,7 @@
  */
 import { loadScenario } from '../../sim/scenario/load.ts';
 import { runScenario } from '../../sim/world/run.ts';
+import { runIfMain } from './harness.ts';
 
 export async function run(): Promise<Record<string, unknown>> {
   const { scenario } = loadScenario(undefined, {
@@ -22,4 +23,4 @@ export async function run(): Promise<Record<string, unknown>> {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await run()));
+runIfMain(import.meta.url, run);
