@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { inferenceSchema } from '../inference/schema.ts';
 import { topologySchema } from '../network/schema.ts';
+import { trainingSchema } from '../training/schema.ts';
 import { quantity } from './units.ts';
 
 /**
@@ -19,6 +20,7 @@ export const scenarioSchema = z.strictObject({
   warmup: quantity('time', { min: 0 }).default(0).describe('statistics ignore requests that finish before this time'),
   topology: topologySchema.optional().describe('base stations, edge servers and users'),
   inference: inferenceSchema.optional().describe('LLM inference requests served at the edge'),
+  training: trainingSchema.optional().describe('LLM fine-tuning on devices and edge servers: centralized, fl, hfl, sl, sfl, psl, ushape'),
 });
 
 export type Scenario = z.output<typeof scenarioSchema>;

@@ -1,0 +1,488 @@
+/**
+ * One training job in the event loop: clients, their devices and data, the
+ * round loop, and a small interpreter that runs each entity's "program" (a
+ * list of device compute, radio, backhaul and edge-server steps) one step at a
+ * time. Schemes (sim/training/schemes.ts) only decide which programs run when.
+ *
+ * Entities: clients 0..C-1, edge sites C..C+S-1 (aggregation, backhaul to the
+ * cloud), the cloud C+S. Each entity has at most one step in flight; a
+ * transfer's or job's tag is the entity index, so nothing is allocated per
+ * event.
+ */
+import type { Engine, EventId, EventTarget } from '../engine/engine.ts';
+import type { Table } from '../metrics/recorder.ts';
+import { CLOUD, type NetworkService, type TransferOwner } from '../network/api.ts';
+import type { Topology } from '../network/topology.ts';
+import type { ComputeJob, EdgeSites } from '../world/compute.ts';
+import type { World } from '../world/world.ts';
+import type { ModelArch } from '../workload/types.ts';
+import { effectiveSteps, type LearningCurve, type ProgressKind } from './progress.ts';
+import type { JobSpec, TrainingSpec } from './schema.ts';
+
+// Step kinds of a program (triplets: kind, amount, extra).
+export const DEV = 0; // device compute: amount s, extra J
+export const UP = 1; // radio uplink to the home cell: amount bytes, extra = of which smashed data
+export const DOWN = 2; // radio downlink from the home cell: amount bytes, extra = of which smashed data
+export const SRV = 3; // job on the home edge site: amount s of work
+export const BH_TO_AGG = 4; // backhaul home -> aggregation node: amount bytes (skipped when they coincide)
+export const BH_FROM_AGG = 5; // backhaul aggregation node -> home
+export const WAIT = 6; // a plain delay (cloud work): amount s
+
+/** Builds the Float64Array triplets of a program segment. */
+export class Steps {
+  private readonly a: number[] = [];
+  add(kind: number, amount: number, extra = 0): this {
+    if (amount > 0) this.a.push(kind, amount, extra);
+    return this;
+  }
+  build(): Float64Array {
+    return Float64Array.from(this.a);
+  }
+}
+
+/** What an entity runs: `pre`, then `body` `reps` times, then `post`. */
+export class Program {
+  constructor(
+    readonly pre: Float64Array,
+    readonly body: Float64Array = EMPTY,
+    readonly reps = 0,
+    readonly post: Float64Array = EMPTY,
+  ) {}
+}
+const EMPTY = new Float64Array(0);
+
+/** A training scheme bound to one job. */
+export interface Scheme {
+  readonly progress: ProgressKind;
+  /** Sample clients per round with training.sampling_fraction (fl, hfl); else every feasible client joins. */
+  readonly sampled: boolean;
+  /** Check memory, cut layers and reserve server memory; build programs. Called once. */
+  prepare(job: TrainingJob): void;
+  startRound(job: TrainingJob, participants: Int32Array, n: number): void;
+  /** The program of entity `e` finished. */
+  entityDone(job: TrainingJob, e: number): void;
+  /** The round deadline passed (only with stragglers: drop). */
+  onDeadline?(job: TrainingJob): void;
+}
+
+const K_TIMER = 0;
+const K_NEXT = 1;
+const K_DEADLINE = 2;
+// Round counters.
+const C_UP = 0; // radio uplink bytes
+const C_DOWN = 1; // radio downlink bytes
+const C_BH = 2; // backhaul bytes (end to end, once per transfer)
+const C_SMASH = 3; // smashed data uplinked
+const C_SPLIT = 4; // split traffic of batches (smashed data, gradients, labels)
+const C_BATCHES = 5;
+const C_ENERGY = 6; // device energy, J
+const N_COUNTERS = 7;
+const P_NONE = 0;
+const P_TIMER = 1;
+const P_FLOW = 2;
+const P_JOB = 3;
+
+export class TrainingJob implements EventTarget, TransferOwner {
+  readonly engine: Engine;
+  readonly net: NetworkService;
+  readonly topo: Topology;
+  readonly sites: EdgeSites;
+  /** Clients, edge sites, cloud. */
+  readonly C: number;
+  readonly S: number;
+  readonly cloudEntity: number;
+  /** Per client: user index, device, unit, usable memory, samples, optimizer steps per round. */
+  readonly user: Int32Array;
+  readonly device: string[];
+  readonly unit: string[];
+  readonly memory_bytes: Float64Array;
+  readonly samples: Int32Array;
+  readonly steps: Int32Array;
+  /** Per client, set by the scheme: memory its part needs, cut layer (-1 none), feasibility. */
+  readonly need_bytes: Float64Array;
+  readonly cut: Int32Array;
+  readonly reason: string[];
+  /** Where FedAvg / centralized training happens: a server index or CLOUD. */
+  aggNode: number;
+
+  // Interpreter state per entity.
+  private readonly prog: (Program | null)[];
+  private readonly seg: Int8Array;
+  private readonly pc: Int32Array;
+  private readonly rep: Int32Array;
+  private readonly home: Int32Array;
+  private readonly pend: Int8Array;
+  private readonly pendId: Float64Array;
+  private readonly opKind: Int8Array;
+  private readonly opAmt: Float64Array;
+  private readonly opExtra: Float64Array;
+  private readonly opBody: Uint8Array;
+  private readonly opStart: Float64Array;
+  private readonly inRound: Uint8Array;
+
+  // Totals per client.
+  readonly upBytes: Float64Array;
+  readonly downBytes: Float64Array;
+  readonly energy_j: Float64Array;
+  readonly roundsIn: Int32Array;
+  readonly roundsDropped: Int32Array;
+
+  // Round state.
+  round = 0;
+  private roundStart = 0;
+  private participants = 0;
+  private dropped = 0;
+  /** Counters of the round in progress (indexed by C_UP...) and their sums over completed rounds. */
+  private readonly r = new Float64Array(N_COUNTERS);
+  private readonly sum = new Float64Array(N_COUNTERS);
+  private deadlineEv: EventId = -1;
+  private readonly pickBuf: Int32Array;
+  private readonly feasibleList: Int32Array;
+  private feasibleCount = 0;
+
+  // Run totals.
+  roundsDone = 0;
+  private sumRoundTime = 0;
+  private sumEnergyPerDevice = 0;
+  cumSteps = 0;
+  reached_s = Number.NaN;
+  roundsToTarget = Number.NaN;
+  finished = false;
+
+  /** Reused job record for server steps (their memory is reserved by the scheme beforehand). */
+  private readonly srvJob: ComputeJob = { work_s: 0, memory_bytes: 0 };
+  private readonly rounds: Table;
+  private readonly rng;
+
+  constructor(
+    world: World,
+    readonly spec: TrainingSpec,
+    readonly arch: ModelArch,
+    readonly scheme: Scheme,
+    readonly curve: LearningCurve,
+    clients: { user: Int32Array; device: string[]; unit: string[]; memory_bytes: Float64Array; samples: Int32Array },
+    sites: EdgeSites,
+  ) {
+    this.engine = world.engine;
+    this.net = world.need<NetworkService>('network', 'training');
+    this.topo = world.need<Topology>('topology', 'training');
+    this.sites = sites;
+    this.rng = world.engine.rng('training:clients:sampling');
+    const C = clients.user.length;
+    this.C = C;
+    this.S = sites.count;
+    this.cloudEntity = C + this.S;
+    this.user = clients.user;
+    this.device = clients.device;
+    this.unit = clients.unit;
+    this.memory_bytes = clients.memory_bytes;
+    this.samples = clients.samples;
+    const job = spec.job;
+    this.steps = new Int32Array(C);
+    for (let c = 0; c < C; c++) this.steps[c] = job.local_steps ?? Math.max(1, Math.ceil((job.local_epochs * clients.samples[c]!) / job.batch));
+    this.need_bytes = new Float64Array(C);
+    this.cut = new Int32Array(C).fill(-1);
+    this.reason = new Array<string>(C).fill('');
+    this.aggNode = spec.server.site;
+    if (spec.server.site >= this.S) throw new RangeError(`training.server.site ${spec.server.site} does not exist (${this.S} edge servers)`);
+    const E = this.cloudEntity + 1;
+    this.prog = new Array<Program | null>(E).fill(null);
+    this.seg = new Int8Array(E);
+    this.pc = new Int32Array(E);
+    this.rep = new Int32Array(E);
+    this.home = new Int32Array(E);
+    this.pend = new Int8Array(E);
+    this.pendId = new Float64Array(E);
+    this.opKind = new Int8Array(E);
+    this.opAmt = new Float64Array(E);
+    this.opExtra = new Float64Array(E);
+    this.opBody = new Uint8Array(E);
+    this.opStart = new Float64Array(E);
+    this.inRound = new Uint8Array(C);
+    this.upBytes = new Float64Array(C);
+    this.downBytes = new Float64Array(C);
+    this.energy_j = new Float64Array(C);
+    this.roundsIn = new Int32Array(C);
+    this.roundsDropped = new Int32Array(C);
+    this.pickBuf = new Int32Array(C);
+    this.feasibleList = new Int32Array(C);
+    this.rounds = world.recorder.table('rounds', [
+      'round', 'start_s', 'end_s', 'round_time_s', 'participants', 'dropped', 'uplink_bytes', 'downlink_bytes', 'backhaul_bytes',
+      'smashed_uplink_bytes', 'device_energy_j', 'effective_steps', 'cumulative_steps', 'loss', 'reached_target',
+    ]);
+  }
+
+  get jobSpec(): JobSpec {
+    return this.spec.job;
+  }
+
+  /** Mark client `c` infeasible (it never participates) with a reason. */
+  infeasible(c: number, reason: string): void {
+    if (this.reason[c] === '') this.reason[c] = reason;
+  }
+
+  /** Record what client `c` needs on its device; marks it infeasible when above its usable memory. */
+  needMemory(c: number, bytes: number, what: string): void {
+    this.need_bytes[c] = bytes;
+    if (bytes > this.memory_bytes[c]!) {
+      this.infeasible(c, `${what} needs ${(bytes / 2 ** 30).toFixed(2)} GiB, device ${this.device[c]} has ${(this.memory_bytes[c]! / 2 ** 30).toFixed(2)} GiB usable`);
+    }
+  }
+
+  feasible(c: number): boolean {
+    return this.reason[c] === '';
+  }
+
+  /** Prepare the scheme, then start round 1 at time 0 (when any client is feasible). */
+  start(): void {
+    this.scheme.prepare(this);
+    for (let c = 0; c < this.C; c++) if (this.feasible(c)) this.feasibleList[this.feasibleCount++] = c;
+    if (this.feasibleCount > 0) this.engine.schedule(0, this, K_NEXT, 0);
+  }
+
+  siteEntity(s: number): number {
+    return this.C + s;
+  }
+
+  /** Serving cell of client `c` now. */
+  cellOf(c: number): number {
+    return this.net.servingCell(this.user[c]!);
+  }
+
+  /** Run `p` on entity `e` (client, site or cloud) with `home` as its edge site. */
+  launch(e: number, p: Program, home: number): void {
+    this.prog[e] = p;
+    this.seg[e] = 0;
+    this.pc[e] = 0;
+    this.rep[e] = 0;
+    this.home[e] = home;
+    this.advance(e);
+  }
+
+  /** Is entity e still running its program? */
+  busy(e: number): boolean {
+    return this.prog[e] !== null;
+  }
+
+  /** Drop client `c` from the round: abort its step in flight (partial compute energy is counted). */
+  drop(c: number): void {
+    if (this.prog[c] === null) return;
+    const id = this.pendId[c]!;
+    if (this.pend[c] === P_TIMER) {
+      this.engine.cancel(id);
+      if (this.opKind[c] === DEV) {
+        const frac = (this.engine.now - this.opStart[c]!) / this.opAmt[c]!;
+        this.addEnergy(c, this.opExtra[c]! * Math.min(1, frac));
+      }
+    } else if (this.pend[c] === P_FLOW) this.net.abort(id);
+    else if (this.pend[c] === P_JOB) this.sites.site(this.home[c]!).cancel(id);
+    this.pend[c] = P_NONE;
+    this.prog[c] = null;
+    this.dropped++;
+    this.roundsDropped[c]!++;
+  }
+
+  private addEnergy(c: number, j: number): void {
+    this.energy_j[c]! += j;
+    this.r[C_ENERGY]! += j;
+  }
+
+  private advance(e: number): void {
+    const p = this.prog[e]!;
+    for (;;) {
+      const s = this.seg[e]!;
+      const arr = s === 0 ? p.pre : s === 1 ? p.body : p.post;
+      const i = this.pc[e]!;
+      if (s === 1 && this.rep[e]! >= p.reps) {
+        this.seg[e] = 2;
+        this.pc[e] = 0;
+        continue;
+      }
+      if (i >= arr.length) {
+        if (s === 0) {
+          this.seg[e] = 1;
+          this.pc[e] = 0;
+          continue;
+        }
+        if (s === 1) {
+          this.rep[e]!++;
+          this.pc[e] = 0;
+          if (e < this.C) this.r[C_BATCHES]!++;
+          continue;
+        }
+        this.prog[e] = null;
+        this.pend[e] = P_NONE;
+        this.scheme.entityDone(this, e);
+        return;
+      }
+      this.pc[e] = i + 3;
+      if (this.issue(e, arr[i]!, arr[i + 1]!, arr[i + 2]!, s === 1)) return;
+    }
+  }
+
+  /** Start one step; false when it was skipped (nothing to do). */
+  private issue(e: number, kind: number, amt: number, extra: number, body: boolean): boolean {
+    const home = this.home[e]!;
+    this.opKind[e] = kind;
+    this.opAmt[e] = amt;
+    this.opExtra[e] = extra;
+    this.opBody[e] = body ? 1 : 0;
+    this.opStart[e] = this.engine.now;
+    switch (kind) {
+      case DEV:
+      case WAIT:
+        this.pend[e] = P_TIMER;
+        this.pendId[e] = this.engine.schedule(amt, this, K_TIMER, e);
+        return true;
+      case UP:
+        this.pend[e] = P_FLOW;
+        this.pendId[e] = this.net.uplink(home, this.user[e]!, amt, this, e);
+        return true;
+      case DOWN:
+        this.pend[e] = P_FLOW;
+        this.pendId[e] = this.net.downlink(home, this.user[e]!, amt, this, e);
+        return true;
+      case SRV: {
+        this.srvJob.work_s = amt;
+        const id = this.sites.site(home).start(this.srvJob, this, e);
+        this.pend[e] = P_JOB;
+        this.pendId[e] = id;
+        return true;
+      }
+      case BH_TO_AGG:
+      case BH_FROM_AGG: {
+        const agg = e === this.cloudEntity ? CLOUD : this.aggNode;
+        if (agg === home) return false;
+        this.pend[e] = P_FLOW;
+        this.pendId[e] = kind === BH_TO_AGG ? this.net.backhaul(home, agg, amt, this, e) : this.net.backhaul(agg, home, amt, this, e);
+        return true;
+      }
+    }
+    throw new Error(`training: unknown step kind ${kind}`);
+  }
+
+  handle(kind: number, arg: number): void {
+    if (kind === K_TIMER) this.complete(arg);
+    else if (kind === K_NEXT) this.startRound();
+    else if (kind === K_DEADLINE) {
+      this.deadlineEv = -1;
+      this.scheme.onDeadline?.(this);
+    }
+  }
+
+  onTransferDone(tag: number): void {
+    this.complete(tag);
+  }
+
+  private complete(e: number): void {
+    this.pend[e] = P_NONE;
+    const amt = this.opAmt[e]!;
+    const extra = this.opExtra[e]!;
+    switch (this.opKind[e]) {
+      case DEV:
+        this.addEnergy(e, extra);
+        break;
+      case UP: {
+        const air = this.engine.now - this.opStart[e]!;
+        this.r[C_UP]! += amt;
+        this.upBytes[e]! += amt;
+        this.r[C_SMASH]! += extra;
+        if (this.opBody[e] === 1) this.r[C_SPLIT]! += amt;
+        this.addEnergy(e, this.net.uplinkEnergy_j(this.user[e]!, amt, air));
+        break;
+      }
+      case DOWN: {
+        const air = this.engine.now - this.opStart[e]!;
+        const r = this.topo.spec.radio;
+        this.r[C_DOWN]! += amt;
+        this.downBytes[e]! += amt;
+        if (this.opBody[e] === 1) this.r[C_SPLIT]! += amt;
+        this.addEnergy(e, amt * 8 * r.downlink_power_per_bit + r.active_power * air);
+        break;
+      }
+      case BH_TO_AGG:
+      case BH_FROM_AGG:
+        this.r[C_BH]! += amt;
+        break;
+    }
+    this.advance(e);
+  }
+
+  private startRound(): void {
+    this.round++;
+    this.roundStart = this.engine.now;
+    this.r.fill(0);
+    this.dropped = 0;
+    let n = this.feasibleCount;
+    const buf = this.pickBuf;
+    buf.set(this.feasibleList.subarray(0, n));
+    if (this.scheme.sampled && this.spec.sampling_fraction < 1) {
+      const k = Math.max(1, Math.round(this.spec.sampling_fraction * n));
+      // Partial Fisher-Yates, then sort the pick so clients start in index order.
+      for (let i = 0; i < k; i++) {
+        const j = i + this.rng.int(n - i);
+        const t = buf[i]!;
+        buf[i] = buf[j]!;
+        buf[j] = t;
+      }
+      n = k;
+      buf.subarray(0, n).sort();
+    }
+    this.participants = n;
+    for (let i = 0; i < n; i++) this.roundsIn[buf[i]!]!++;
+    if (this.spec.deadline !== undefined && this.spec.stragglers === 'drop' && this.scheme.onDeadline) {
+      this.deadlineEv = this.engine.schedule(this.spec.deadline, this, K_DEADLINE, 0);
+    }
+    this.scheme.startRound(this, buf, n);
+  }
+
+  /** The scheme ends the round after `steps` optimizer steps by `finishers` clients. */
+  endRound(finishers: number, steps: number): void {
+    if (this.deadlineEv !== -1) this.engine.cancel(this.deadlineEv);
+    this.deadlineEv = -1;
+    const now = this.engine.now;
+    const eff = effectiveSteps(this.scheme.progress, { participants: finishers, steps, non_iid: this.spec.job.dataset.non_iid }, this.spec.progress);
+    this.cumSteps += eff;
+    const reached = this.cumSteps >= this.curve.steps_to_target;
+    if (reached && Number.isNaN(this.reached_s)) {
+      this.reached_s = now;
+      this.roundsToTarget = this.round;
+    }
+    const rt = now - this.roundStart;
+    this.roundsDone++;
+    this.sumRoundTime += rt;
+    const r = this.r;
+    for (let i = 0; i < N_COUNTERS; i++) this.sum[i]! += r[i]!;
+    this.sumEnergyPerDevice += this.participants > 0 ? r[C_ENERGY]! / this.participants : 0;
+    this.rounds.row([
+      this.round, this.roundStart, now, rt, this.participants, this.dropped, r[C_UP]!, r[C_DOWN]!, r[C_BH]!,
+      r[C_SMASH]!, r[C_ENERGY]!, eff, this.cumSteps, this.curve.loss(this.cumSteps), reached,
+    ]);
+    if ((reached && this.spec.stop_at_target) || this.round >= this.spec.max_rounds) this.finished = true;
+    else this.engine.schedule(0, this, K_NEXT, 0);
+  }
+
+  /** Per-round means over the completed rounds (NaN before the first). */
+  meanPerRound(what: 'time' | 'up' | 'down' | 'backhaul' | 'smashed' | 'energy'): number {
+    if (this.roundsDone === 0) return Number.NaN;
+    const s = this.sum;
+    const v = { time: this.sumRoundTime, up: s[C_UP]!, down: s[C_DOWN]!, backhaul: s[C_BH]!, smashed: s[C_SMASH]!, energy: this.sumEnergyPerDevice }[what];
+    return v / this.roundsDone;
+  }
+
+  /** Bytes of the split traffic (smashed data, its gradients, labels) per batch. */
+  splitBytesPerBatch(): number {
+    return this.sum[C_BATCHES]! > 0 ? this.sum[C_SPLIT]! / this.sum[C_BATCHES]! : Number.NaN;
+  }
+
+  infeasibleCount(): number {
+    return this.C - this.feasibleCount;
+  }
+
+  /** Largest memory need among feasible clients (bytes). */
+  peakDeviceMemory(): number {
+    let m = 0;
+    for (let c = 0; c < this.C; c++) if (this.feasible(c) && this.need_bytes[c]! > m) m = this.need_bytes[c]!;
+    return m;
+  }
+}
