@@ -43,6 +43,8 @@ export interface NetworkService {
   radioLatency_s(): number;
   /** One-way backhaul latency between nodes, s. */
   backhaulLatency_s(from: number, to: number): number;
-  /** Radio energy a device spends: transmit power x airtime + tail energy, J. */
+  /** Device radio energy to send `bytes` over `airtime_s`: per-bit energy + active power x airtime, J. */
   uplinkEnergy_j(user: number, bytes: number, airtime_s: number): number;
+  /** Device radio energy to receive `bytes` over `airtime_s`, J. */
+  downlinkEnergy_j(bytes: number, airtime_s: number): number;
 }

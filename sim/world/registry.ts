@@ -19,6 +19,7 @@ export class Registry<T> {
     /** The scenario key that selects it, e.g. "caching.placement". */
     readonly scenarioKey: string,
   ) {
+    if (allRegistries.has(kind)) throw new Error(`a registry of kind "${kind}" already exists`);
     allRegistries.set(kind, this as Registry<unknown>);
   }
 
