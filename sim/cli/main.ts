@@ -2,9 +2,16 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { exitCodeFor, formatError } from './errors.ts';
+import { calibrateCommand } from './commands/calibrate.ts';
+import { compareCommand } from './commands/compare.ts';
 import { listCommand } from './commands/list.ts';
+import { mergeCommand } from './commands/merge.ts';
+import { plotCommand } from './commands/plot.ts';
+import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { sweepCommand } from './commands/sweep.ts';
+import { workerCommand } from './commands/worker.ts';
 import { scenarioValidateBuilder, validateScenario } from './commands/scenario-validate.ts';
 import { VERSION } from './version.ts';
 
@@ -28,6 +35,13 @@ export function buildCli(argv: string[]): Argv {
     })
     .command(schemaCommand)
     .command(listCommand)
+    .command(sweepCommand)
+    .command(compareCommand)
+    .command(plotCommand)
+    .command(reportCommand)
+    .command(mergeCommand)
+    .command(workerCommand)
+    .command(calibrateCommand)
     .option('debug', { type: 'boolean', default: false, describe: 'print stack traces of internal errors' })
     .demandCommand(1, 'give a command; `mei-sim run` runs the default scenario')
     .strict()

@@ -1,0 +1,57 @@
+/**
+ * The unit of work sent to a worker (piscina thread, BullMQ worker process
+ * or the main thread): a batch of runs, each a validated scenario and a
+ * seed. Short runs are batched so the per-run overhead of the pool stays
+ * small. A run that throws yields an error result; the batch goes on.
+ */
+import type { Scenario } from '../../sim/scenario/schema.ts';
+import { runScenario } from '../../sim/world/run.ts';
+
+export interface Task {
+  /** Scenario per hash (seed ignored), only those the runs need. */
+  scenarios: Record<string, Scenario>;
+  runs: { hash: string; seed: number }[];
+}
+
+export interface RunOutcome {
+  hash: string;
+  seed: number;
+  /** Metrics when the run completed; null when it threw. */
+  metrics: Record<string, number> | null;
+  error: string | null;
+  wall_s: number;
+  events: number;
+  simulated_s: number;
+}
+
+export interface TaskResult {
+  outcomes: RunOutcome[];
+  /** Wall time of the whole task inside the worker. */
+  wall_s: number;
+}
+
+/** One line, bounded: an error message fit for a CSV cell. */
+export function errorText(e: unknown): string {
+  const msg = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
+  const one = msg.replace(/\s*\r?\n\s*/g, ' | ').trim();
+  return one.length > 500 ? `${one.slice(0, 497)}...` : one || 'error';
+}
+
+export function runTask(task: Task): TaskResult {
+  const t0 = performance.now();
+  const outcomes: RunOutcome[] = [];
+  for (const r of task.runs) {
+    const base = task.scenarios[r.hash];
+    const s = performance.now();
+    try {
+      if (base === undefined) throw new Error(`task has no scenario for hash ${r.hash}`);
+      const res = runScenario({ ...base, seed: r.seed }, { outDir: null });
+      outcomes.push({ hash: r.hash, seed: r.seed, metrics: res.metrics, error: null, wall_s: res.wall_s, events: res.events, simulated_s: res.simulated_s });
+    } catch (e) {
+      outcomes.push({ hash: r.hash, seed: r.seed, metrics: null, error: errorText(e), wall_s: (performance.now() - s) / 1000, events: 0, simulated_s: 0 });
+    }
+  }
+  return { outcomes, wall_s: (performance.now() - t0) / 1000 };
+}
+
+export default runTask;
