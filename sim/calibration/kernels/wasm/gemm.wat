@@ -1,0 +1,157 @@
+;; GEMM kernels with 128-bit SIMD. Hand-written.
+;; fp32: C[MxN] = A[MxK] * B[KxN], row-major. B is first packed into panels of 8 columns
+;; (panel p holds rows k=0..K-1 of columns 8p..8p+7, contiguous), then a 4x8 register-blocked
+;; micro-kernel keeps the C tile in 8 f32x4 accumulators. M % 4 == 0, N % 8 == 0.
+;; int8: C[MxN] (i32) = A[MxK] (i8) * Bt[NxK]^T (i8, B stored transposed), int32 accumulation via
+;; i32x4.dot_i16x8_s. K % 16 == 0, N % 4 == 0.
+(module
+  (import "env" "memory" (memory 1))
+
+  (func $hsum_f32 (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  (func $hsum_i32 (param $v v128) (result i32)
+    (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v)))
+      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
+
+  ;; bp[(p*K + k)*8 + j] = b[k*N + 8p + j]
+  (func (export "pack_b") (param $b i32) (param $bp i32) (param $K i32) (param $N i32)
+    (local $p i32) (local $k i32) (local $src i32) (local $dst i32)
+    (local.set $dst (local.get $bp))
+    (block $pd (loop $pl
+      (br_if $pd (i32.ge_u (local.get $p) (local.get $N)))
+      (local.set $src (i32.add (local.get $b) (i32.shl (local.get $p) (i32.const 2))))
+      (local.set $k (i32.const 0))
+      (block $kd (loop $kl
+        (br_if $kd (i32.ge_u (local.get $k) (local.get $K)))
+        (v128.store (local.get $dst) (v128.load (local.get $src)))
+        (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (local.set $src (i32.add (local.get $src) (i32.shl (local.get $N) (i32.const 2))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $kl)))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (br $pl))))
+
+  (func (export "gemm_f32") (param $a i32) (param $bp i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32)
+    (local $p i32) (local $i i32) (local $k i32) (local $lda i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $pb i32) (local $panel i32) (local $cp i32)
+    (local $b0 v128) (local $b1 v128) (local $av v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $lda (i32.shl (local.get $K) (i32.const 2)))
+    (block $pd (loop $pl
+      (br_if $pd (i32.ge_u (local.get $p) (local.get $N)))
+      ;; start of panel p/8 in bp: p * K * 4 bytes (8 floats per k per 8 columns)
+      (local.set $panel (i32.add (local.get $bp) (i32.mul (local.get $p) (local.get $lda))))
+      (local.set $i (i32.const 0))
+      (block $id (loop $il
+        (br_if $id (i32.ge_u (local.get $i) (local.get $M)))
+        (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $a1 (i32.add (local.get $a0) (local.get $lda)))
+        (local.set $a2 (i32.add (local.get $a1) (local.get $lda)))
+        (local.set $a3 (i32.add (local.get $a2) (local.get $lda)))
+        (local.set $pb (local.get $panel))
+        (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+        (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (block $kd (loop $kl
+          (br_if $kd (i32.ge_u (local.get $k) (local.get $K)))
+          (local.set $b0 (v128.load (local.get $pb)))
+          (local.set $b1 (v128.load offset=16 (local.get $pb)))
+          (local.set $av (f32x4.splat (f32.load (local.get $a0))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $av) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $av) (local.get $b1))))
+          (local.set $av (f32x4.splat (f32.load (local.get $a1))))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $av) (local.get $b0))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $av) (local.get $b1))))
+          (local.set $av (f32x4.splat (f32.load (local.get $a2))))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $av) (local.get $b0))))
+          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $av) (local.get $b1))))
+          (local.set $av (f32x4.splat (f32.load (local.get $a3))))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $av) (local.get $b0))))
+          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $av) (local.get $b1))))
+          (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
+          (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+          (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+          (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+          (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $kl)))
+        ;; store the 4x8 tile at C[i, p]
+        (local.set $cp (i32.add (local.get $c)
+          (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $p)) (i32.const 2))))
+        (v128.store (local.get $cp) (local.get $c00))
+        (v128.store offset=16 (local.get $cp) (local.get $c01))
+        (local.set $cp (i32.add (local.get $cp) (i32.shl (local.get $N) (i32.const 2))))
+        (v128.store (local.get $cp) (local.get $c10))
+        (v128.store offset=16 (local.get $cp) (local.get $c11))
+        (local.set $cp (i32.add (local.get $cp) (i32.shl (local.get $N) (i32.const 2))))
+        (v128.store (local.get $cp) (local.get $c20))
+        (v128.store offset=16 (local.get $cp) (local.get $c21))
+        (local.set $cp (i32.add (local.get $cp) (i32.shl (local.get $N) (i32.const 2))))
+        (v128.store (local.get $cp) (local.get $c30))
+        (v128.store offset=16 (local.get $cp) (local.get $c31))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $il)))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (br $pl))))
+
+  (func (export "gemm_i8") (param $a i32) (param $bt i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $ap i32) (local $b0 i32) (local $cp i32)
+    (local $alo v128) (local $ahi v128) (local $vb v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $cp (local.get $c))
+    (block $id (loop $il
+      (br_if $id (i32.ge_u (local.get $i) (local.get $M)))
+      (local.set $j (i32.const 0))
+      (block $jd (loop $jl
+        (br_if $jd (i32.ge_u (local.get $j) (local.get $N)))
+        (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (v128.const i32x4 0 0 0 0))
+        (local.set $s2 (v128.const i32x4 0 0 0 0)) (local.set $s3 (v128.const i32x4 0 0 0 0))
+        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $K))))
+        (local.set $b0 (i32.add (local.get $bt) (i32.mul (local.get $j) (local.get $K))))
+        (local.set $k (i32.const 0))
+        (block $kd (loop $kl
+          (br_if $kd (i32.ge_u (local.get $k) (local.get $K)))
+          (local.set $vb (v128.load (local.get $ap)))
+          (local.set $alo (i16x8.extend_low_i8x16_s (local.get $vb)))
+          (local.set $ahi (i16x8.extend_high_i8x16_s (local.get $vb)))
+          ;; four rows of Bt: b0, b0+K, b0+2K, b0+3K
+          (local.set $vb (v128.load (local.get $b0)))
+          (local.set $s0 (i32x4.add (local.get $s0) (i32x4.add
+            (i32x4.dot_i16x8_s (local.get $alo) (i16x8.extend_low_i8x16_s (local.get $vb)))
+            (i32x4.dot_i16x8_s (local.get $ahi) (i16x8.extend_high_i8x16_s (local.get $vb))))))
+          (local.set $vb (v128.load (i32.add (local.get $b0) (local.get $K))))
+          (local.set $s1 (i32x4.add (local.get $s1) (i32x4.add
+            (i32x4.dot_i16x8_s (local.get $alo) (i16x8.extend_low_i8x16_s (local.get $vb)))
+            (i32x4.dot_i16x8_s (local.get $ahi) (i16x8.extend_high_i8x16_s (local.get $vb))))))
+          (local.set $vb (v128.load (i32.add (local.get $b0) (i32.shl (local.get $K) (i32.const 1)))))
+          (local.set $s2 (i32x4.add (local.get $s2) (i32x4.add
+            (i32x4.dot_i16x8_s (local.get $alo) (i16x8.extend_low_i8x16_s (local.get $vb)))
+            (i32x4.dot_i16x8_s (local.get $ahi) (i16x8.extend_high_i8x16_s (local.get $vb))))))
+          (local.set $vb (v128.load (i32.add (local.get $b0) (i32.mul (local.get $K) (i32.const 3)))))
+          (local.set $s3 (i32x4.add (local.get $s3) (i32x4.add
+            (i32x4.dot_i16x8_s (local.get $alo) (i16x8.extend_low_i8x16_s (local.get $vb)))
+            (i32x4.dot_i16x8_s (local.get $ahi) (i16x8.extend_high_i8x16_s (local.get $vb))))))
+          (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+          (local.set $b0 (i32.add (local.get $b0) (i32.const 16)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $kl)))
+        (i32.store (local.get $cp) (call $hsum_i32 (local.get $s0)))
+        (i32.store offset=4 (local.get $cp) (call $hsum_i32 (local.get $s1)))
+        (i32.store offset=8 (local.get $cp) (call $hsum_i32 (local.get $s2)))
+        (i32.store offset=12 (local.get $cp) (call $hsum_i32 (local.get $s3)))
+        (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $jl)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $il))))
+
+  (export "hsum_f32" (func $hsum_f32))
+)

@@ -1,0 +1,138 @@
+;; GEMV kernels with 128-bit SIMD. Hand-written.
+;; gemv_f32: y[M] = W[MxK] x[K], fp32; four rows share each x load. M % 4 == 0, K % 4 == 0.
+;; gemv_i8:  y[M] (i32) = W[MxK] (i8) x[K] (i8), int32 accumulation. M % 4 == 0, K % 16 == 0.
+;; gemv_q4:  y[M] = dequant(Wq)[MxK] x[K], Q4_0-like: groups of 32 weights, one fp32 scale per
+;;           group, 16 bytes of nibbles per group; byte j holds weight j (low nibble) and weight j+16
+;;           (high nibble); weight = (nibble - 8) * scale. K % 32 == 0.
+(module
+  (import "env" "memory" (memory 1))
+
+  (func $hsum_f32 (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  (func $hsum_i32 (param $v v128) (result i32)
+    (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v)))
+      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
+
+  (func (export "gemv_f32") (param $w i32) (param $x i32) (param $y i32) (param $M i32) (param $K i32)
+    (local $i i32) (local $k i32) (local $ldw i32) (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
+    (local $xp i32) (local $xend i32) (local $vx v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $ldw (i32.shl (local.get $K) (i32.const 2)))
+    (local.set $xend (i32.add (local.get $x) (local.get $ldw)))
+    (block $id (loop $il
+      (br_if $id (i32.ge_u (local.get $i) (local.get $M)))
+      (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $ldw))))
+      (local.set $w1 (i32.add (local.get $w0) (local.get $ldw)))
+      (local.set $w2 (i32.add (local.get $w1) (local.get $ldw)))
+      (local.set $w3 (i32.add (local.get $w2) (local.get $ldw)))
+      (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (v128.const i32x4 0 0 0 0))
+      (local.set $s2 (v128.const i32x4 0 0 0 0)) (local.set $s3 (v128.const i32x4 0 0 0 0))
+      (local.set $xp (local.get $x))
+      (block $kd (loop $kl
+        (br_if $kd (i32.ge_u (local.get $xp) (local.get $xend)))
+        (local.set $vx (v128.load (local.get $xp)))
+        (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (v128.load (local.get $w0)) (local.get $vx))))
+        (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (v128.load (local.get $w1)) (local.get $vx))))
+        (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (v128.load (local.get $w2)) (local.get $vx))))
+        (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (v128.load (local.get $w3)) (local.get $vx))))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 16)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 16)))
+        (local.set $w2 (i32.add (local.get $w2) (i32.const 16)))
+        (local.set $w3 (i32.add (local.get $w3) (i32.const 16)))
+        (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
+        (br $kl)))
+      (f32.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (call $hsum_f32 (local.get $s0)))
+      (f32.store offset=4 (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (call $hsum_f32 (local.get $s1)))
+      (f32.store offset=8 (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (call $hsum_f32 (local.get $s2)))
+      (f32.store offset=12 (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (call $hsum_f32 (local.get $s3)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $il))))
+
+  (func (export "gemv_i8") (param $w i32) (param $x i32) (param $y i32) (param $M i32) (param $K i32)
+    (local $i i32) (local $w0 i32) (local $xp i32) (local $xend i32)
+    (local $xlo v128) (local $xhi v128) (local $vw v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $xend (i32.add (local.get $x) (local.get $K)))
+    (block $id (loop $il
+      (br_if $id (i32.ge_u (local.get $i) (local.get $M)))
+      (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $K))))
+      (local.set $s0 (v128.const i32x4 0 0 0 0)) (local.set $s1 (v128.const i32x4 0 0 0 0))
+      (local.set $s2 (v128.const i32x4 0 0 0 0)) (local.set $s3 (v128.const i32x4 0 0 0 0))
+      (local.set $xp (local.get $x))
+      (block $kd (loop $kl
+        (br_if $kd (i32.ge_u (local.get $xp) (local.get $xend)))
+        (local.set $vw (v128.load (local.get $xp)))
+        (local.set $xlo (i16x8.extend_low_i8x16_s (local.get $vw)))
+        (local.set $xhi (i16x8.extend_high_i8x16_s (local.get $vw)))
+        (local.set $vw (v128.load (local.get $w0)))
+        (local.set $s0 (i32x4.add (local.get $s0) (i32x4.add
+          (i32x4.dot_i16x8_s (local.get $xlo) (i16x8.extend_low_i8x16_s (local.get $vw)))
+          (i32x4.dot_i16x8_s (local.get $xhi) (i16x8.extend_high_i8x16_s (local.get $vw))))))
+        (local.set $vw (v128.load (i32.add (local.get $w0) (local.get $K))))
+        (local.set $s1 (i32x4.add (local.get $s1) (i32x4.add
+          (i32x4.dot_i16x8_s (local.get $xlo) (i16x8.extend_low_i8x16_s (local.get $vw)))
+          (i32x4.dot_i16x8_s (local.get $xhi) (i16x8.extend_high_i8x16_s (local.get $vw))))))
+        (local.set $vw (v128.load (i32.add (local.get $w0) (i32.shl (local.get $K) (i32.const 1)))))
+        (local.set $s2 (i32x4.add (local.get $s2) (i32x4.add
+          (i32x4.dot_i16x8_s (local.get $xlo) (i16x8.extend_low_i8x16_s (local.get $vw)))
+          (i32x4.dot_i16x8_s (local.get $xhi) (i16x8.extend_high_i8x16_s (local.get $vw))))))
+        (local.set $vw (v128.load (i32.add (local.get $w0) (i32.mul (local.get $K) (i32.const 3)))))
+        (local.set $s3 (i32x4.add (local.get $s3) (i32x4.add
+          (i32x4.dot_i16x8_s (local.get $xlo) (i16x8.extend_low_i8x16_s (local.get $vw)))
+          (i32x4.dot_i16x8_s (local.get $xhi) (i16x8.extend_high_i8x16_s (local.get $vw))))))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 16)))
+        (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
+        (br $kl)))
+      (i32.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (call $hsum_i32 (local.get $s0)))
+      (i32.store offset=4 (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (call $hsum_i32 (local.get $s1)))
+      (i32.store offset=8 (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (call $hsum_i32 (local.get $s2)))
+      (i32.store offset=12 (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (call $hsum_i32 (local.get $s3)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $il))))
+
+  (func (export "gemv_q4") (param $q i32) (param $s i32) (param $x i32) (param $y i32) (param $M i32) (param $K i32)
+    (local $i i32) (local $g i32) (local $G i32) (local $qp i32) (local $sp i32) (local $xp i32)
+    (local $v v128) (local $lo v128) (local $hi v128) (local $t v128) (local $sum v128) (local $acc v128)
+    (local.set $G (i32.shr_u (local.get $K) (i32.const 5)))
+    (local.set $qp (local.get $q))
+    (local.set $sp (local.get $s))
+    (block $id (loop $il
+      (br_if $id (i32.ge_u (local.get $i) (local.get $M)))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $xp (local.get $x))
+      (local.set $g (i32.const 0))
+      (block $gd (loop $gl
+        (br_if $gd (i32.ge_u (local.get $g) (local.get $G)))
+        (local.set $v (v128.load (local.get $qp)))
+        (local.set $lo (i8x16.sub (v128.and (local.get $v) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+                                  (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8)))
+        (local.set $hi (i8x16.sub (i8x16.shr_u (local.get $v) (i32.const 4))
+                                  (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8)))
+        ;; weights 0..15 from the low nibbles
+        (local.set $t (i16x8.extend_low_i8x16_s (local.get $lo)))
+        (local.set $sum (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $t))) (v128.load (local.get $xp))))
+        (local.set $sum (f32x4.add (local.get $sum) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $t))) (v128.load offset=16 (local.get $xp)))))
+        (local.set $t (i16x8.extend_high_i8x16_s (local.get $lo)))
+        (local.set $sum (f32x4.add (local.get $sum) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $t))) (v128.load offset=32 (local.get $xp)))))
+        (local.set $sum (f32x4.add (local.get $sum) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $t))) (v128.load offset=48 (local.get $xp)))))
+        ;; weights 16..31 from the high nibbles
+        (local.set $t (i16x8.extend_low_i8x16_s (local.get $hi)))
+        (local.set $sum (f32x4.add (local.get $sum) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $t))) (v128.load offset=64 (local.get $xp)))))
+        (local.set $sum (f32x4.add (local.get $sum) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $t))) (v128.load offset=80 (local.get $xp)))))
+        (local.set $t (i16x8.extend_high_i8x16_s (local.get $hi)))
+        (local.set $sum (f32x4.add (local.get $sum) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $t))) (v128.load offset=96 (local.get $xp)))))
+        (local.set $sum (f32x4.add (local.get $sum) (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $t))) (v128.load offset=112 (local.get $xp)))))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $sum) (f32x4.splat (f32.load (local.get $sp))))))
+        (local.set $qp (i32.add (local.get $qp) (i32.const 16)))
+        (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+        (local.set $xp (i32.add (local.get $xp) (i32.const 128)))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (br $gl)))
+      (f32.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (call $hsum_f32 (local.get $acc)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $il))))
+)

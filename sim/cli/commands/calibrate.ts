@@ -1,0 +1,90 @@
+/**
+ * `mei-sim calibrate [--quick] [--out DIR] [--threads N] [--host-id ID] [--install]`
+ * Runs the reference kernel suite on this host, fits its empirical roofline and writes a
+ * calibrated hardware profile plus a validation report (report.json, report.md, roofline plot).
+ * Without --out the profile goes to hardware-profiles/calibrated/<host-id>.yaml and the report to
+ * hardware-profiles/calibrated/reports/<host-id>/; with --out both go to DIR (and the profile also
+ * to hardware-profiles/calibrated/ with --install).
+ * (`--from measurements.csv` is a separate branch, added by sim/calibration/from-measurements.ts.)
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { stringify } from 'yaml';
+import { defaultHostId, slug } from '../../calibration/host.ts';
+import { buildProfile } from '../../calibration/profile.ts';
+import { reportJson, reportMarkdown, rooflineSpec } from '../../calibration/report.ts';
+import { calibrate } from '../../calibration/run.ts';
+import { REPO_ROOT } from '../../paths.ts';
+import { renderSpec } from '../../../analysis/plot/render.ts';
+import { AtomicDir } from '../output.ts';
+
+export const CALIBRATED_DIR = join(REPO_ROOT, 'hardware-profiles', 'calibrated');
+
+export interface CalibrateArgs {
+  quick?: boolean;
+  out?: string;
+  threads?: number;
+  hostId?: string;
+  install?: boolean;
+}
+
+export interface CalibrateOutput {
+  profile: string;
+  profiles: string[];
+  report_dir: string;
+  holdout_mape: number;
+  plot: string[];
+}
+
+export async function runCalibrate(args: CalibrateArgs, log: (m: string) => void = (m) => process.stderr.write(m + '\n')): Promise<CalibrateOutput> {
+  const result = await calibrate({ quick: !!args.quick, threads: args.threads, log });
+  const hostId = args.hostId ? slug(args.hostId) : defaultHostId(result.host);
+  const profile = buildProfile(result, hostId);
+  const finalDir = args.out ? resolve(args.out) : join(CALIBRATED_DIR, 'reports', hostId);
+  // Nothing half-written: everything goes to a temporary folder renamed at the end.
+  const atomic = new AtomicDir(finalDir);
+  const outDir = atomic.tmp;
+  const yamlText = `# Calibrated by \`mei-sim calibrate${args.quick ? ' --quick' : ''}\` on ${result.host.date}. Regenerate, do not edit.\n${stringify(profile, { lineWidth: 0 })}`;
+  const profiles: string[] = [];
+  writeFileSync(join(outDir, `${hostId}.yaml`), yamlText);
+  if (args.out) profiles.push(join(finalDir, `${hostId}.yaml`));
+  if (!args.out || args.install) profiles.push(join(CALIBRATED_DIR, `${hostId}.yaml`));
+  const spec = rooflineSpec(result);
+  const base = join(outDir, 'roofline');
+  writeFileSync(`${base}.vl.json`, JSON.stringify(spec, null, 2));
+  const plot = [`${base}.vl.json`];
+  const r = await renderSpec(spec, base);
+  plot.push(r.svg, r.png);
+  const rel = (p: string) => relative(outDir, p) || p;
+  writeFileSync(join(outDir, 'report.json'), JSON.stringify({ profile_id: hostId, ...reportJson(result) }, null, 1));
+  writeFileSync(join(outDir, 'report.md'), reportMarkdown(result, { profile: profiles.map((p) => relative(finalDir, p) || p).join('`, `'), plot: plot.map(rel) }));
+  atomic.commit();
+  if (!args.out || args.install) {
+    // Install the profile where `--device <host-id>` finds it (write then rename: never half a file).
+    mkdirSync(CALIBRATED_DIR, { recursive: true });
+    const dest = join(CALIBRATED_DIR, `${hostId}.yaml`);
+    writeFileSync(`${dest}.tmp`, yamlText);
+    renameSync(`${dest}.tmp`, dest);
+  }
+  const moved = (p: string) => join(finalDir, relative(outDir, p));
+  return { profile: profiles[0]!, profiles, report_dir: finalDir, holdout_mape: result.holdout.mape, plot: plot.map(moved) };
+}
+
+export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
+  command: 'calibrate',
+  describe: 'Measure this host with the reference kernel suite and write a calibrated hardware profile and report',
+  builder: (y: Argv) =>
+    y
+      .option('quick', { type: 'boolean', default: false, describe: 'fewer sizes and repetitions (< 60 s on 2 cores)' })
+      .option('out', { type: 'string', describe: 'write the profile and the report into this directory' })
+      .option('threads', { type: 'number', describe: 'max worker threads (default: all cores)' })
+      .option('host-id', { type: 'string', describe: 'profile id (default: hostname + CPU model, slugified)' })
+      .option('install', { type: 'boolean', default: false, describe: 'with --out, also write hardware-profiles/calibrated/<host-id>.yaml' }) as unknown as Argv<CalibrateArgs>,
+  handler: async (args) => {
+    const out = await runCalibrate(args);
+    process.stdout.write(
+      `profile: ${out.profiles.join(', ')}\nreport: ${join(out.report_dir, 'report.md')}\nheld-out MAPE: ${(100 * out.holdout_mape).toFixed(1)}%\nplot: ${out.plot.join(', ')}\n`,
+    );
+  },
+};
