@@ -5,55 +5,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { parseCsv } from '../sim/scenario/csv.ts';
 import type { Cell, Row } from './table.ts';
 
-/** Parse RFC 4180 CSV text into records of raw strings. Accepts LF or CRLF, a trailing newline, and a BOM. */
-export function parseCsv(text: string): string[][] {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false; // inside a quoted field
-  let wasQuoted = false; // the current field was quoted (so "" is an empty string, not missing)
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const n = text.length;
-  const endField = () => {
-    row.push(field);
-    field = '';
-    wasQuoted = false;
-  };
-  for (; i < n; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-      continue;
-    }
-    if (c === '"') {
-      if (field.length > 0) throw new Error(`CSV: quote inside an unquoted field at offset ${i}`);
-      quoted = true;
-      wasQuoted = true;
-    } else if (c === ',') endField();
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      endField();
-      out.push(row);
-      row = [];
-    } else {
-      if (wasQuoted) throw new Error(`CSV: text after a closing quote at offset ${i}`);
-      field += c;
-    }
-  }
-  if (quoted) throw new Error('CSV: unterminated quoted field');
-  if (field.length > 0 || wasQuoted || row.length > 0) {
-    endField();
-    out.push(row);
-  }
-  return out;
-}
+/** The CSV parser lives on the simulator side (scenario input files use it too); re-exported for analysis code. */
+export { parseCsv };
 
 /**
  * Typed cell from CSV text: '' -> null, 'true'/'false' -> boolean, numbers

@@ -6,7 +6,7 @@
  * browser test can read them from the DOM.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { VlSpec } from './plot/kinds.ts';
 import { packageDir } from './resolve.ts';
 import { formatCell, rowCells, type TableData } from './table.ts';

@@ -5,7 +5,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { VERSION } from '../../sim/cli/version.ts';
+import { VERSION } from '../../sim/version.ts';
 import { InputError } from '../../sim/scenario/errors.ts';
 import { readRawCsv, RunsFile, sortRows, toCsv, headerFor, writeAtomic, type RawRow } from '../sweep/runs-file.ts';
 import { byColumns, writeSweepSummary, type SweepInfo } from '../sweep/outputs.ts';

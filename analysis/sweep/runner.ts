@@ -7,7 +7,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { VERSION } from '../../sim/cli/version.ts';
+import { VERSION } from '../../sim/version.ts';
 import { displayPath } from '../../sim/scenario/yaml-source.ts';
 import { DEFAULT_EXCLUDE, pointsNeedingMore } from '../aggregate.ts';
 import { parseCell } from '../load.ts';

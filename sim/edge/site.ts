@@ -12,6 +12,7 @@
  */
 import type { Engine } from '../engine/engine.ts';
 import { PsLink, type PsListener } from '../engine/resources.ts';
+import type { UnitName } from '../hardware/profile-schema.ts';
 import { loadProfile } from '../hardware/profiles.ts';
 import type { TransferOwner } from '../network/api.ts';
 import type { Topology } from '../network/topology.ts';
@@ -22,7 +23,7 @@ import type { World } from '../world/world.ts';
 const UNIT_FALLBACK = ['gpu', 'npu', 'cpu', 'dsp'] as const;
 
 /** The unit of `device` to run on: `wanted` when the profile has it, else the first of gpu, npu, cpu, dsp it has. */
-export function pickUnit(device: string, wanted = 'gpu'): string {
+export function pickUnit(device: string, wanted: UnitName = 'gpu'): UnitName {
   const units = loadProfile(device).units as Record<string, unknown>;
   if (units[wanted] !== undefined) return wanted;
   for (const u of UNIT_FALLBACK) if (units[u] !== undefined) return u;
@@ -120,7 +121,7 @@ export class Site implements EdgeSite, PsListener {
 export class Sites implements EdgeSites {
   private readonly sites: Site[] = [];
 
-  constructor(engine: Engine, devices: readonly string[], unit = 'gpu') {
+  constructor(engine: Engine, devices: readonly string[], unit: UnitName = 'gpu') {
     for (let s = 0; s < devices.length; s++) this.sites.push(new Site(engine, s, devices[s]!, pickUnit(devices[s]!, unit)));
   }
 
@@ -154,11 +155,6 @@ export function edgeSites(world: World): EdgeSites {
   const topo = world.need<Topology>('topology', 'the edge sites');
   const devices = new Array<string>(topo.serverCount).fill(topo.spec.servers.device);
   const sites = world.provide<EdgeSites>('edge-sites', new Sites(world.engine, devices));
-  try {
-    world.recorder.metric('edge_utilization', () => sites.utilization());
-  } catch {
-    // Another domain (the slot-based inference model) already reports edge_utilization.
-    world.recorder.metric('edge_sites_utilization', () => sites.utilization());
-  }
+  world.recorder.metric('edge_utilization', () => sites.utilization());
   return sites;
 }

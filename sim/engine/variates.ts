@@ -274,6 +274,29 @@ function logGamma(x: number): number {
 }
 
 /**
+ * Gamma(shape, 1) variate (Marsaglia and Tsang 2000, normals by Box-Muller;
+ * shape < 1 by the u^(1/shape) boost). Rejection: the number of uniforms per
+ * draw varies.
+ */
+export function gamma(rng: Rng, shape: number): number {
+  if (shape < 1) return gamma(rng, shape + 1) * rng.nextOpen() ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      // Box-Muller standard normal
+      x = Math.sqrt(-2 * Math.log(rng.nextOpen())) * Math.cos(2 * Math.PI * rng.next());
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rng.nextOpen();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/**
  * Poisson-distributed count with the given mean. Mean < 10: inversion by
  * sequential search (one uniform). Mean >= 10: Hörmann's PTRS transformed
  * rejection (W. Hörmann, "The transformed rejection method for generating

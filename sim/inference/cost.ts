@@ -65,11 +65,6 @@ function probeOps(a: ModelArch, p: Precision): Op[][] {
   return [decodeOps(a, 0, p, 1), decodeOps(a, 0, p, 2), decodeOps(a, 1, p, 1), prefillOps(a, 2, p), prefillOps(a, 2, p, { past: 1 })];
 }
 
-/** Shape of a prefill of N tokens after `past` cached ones, for `batch` sequences. */
-export function prefillShape(N: number, past = 0, batch = 1, rows = batch): [number, number, number, number] {
-  return [batch * N, batch * (N * past + (N * (N + 1)) / 2), batch * (past + N), rows];
-}
-
 export class PassCost {
   readonly layers: number;
   /** Ops count and, per op: group, compute-time coefficients (s per shape unit), memory-time coefficients, energy coefficients (J). */

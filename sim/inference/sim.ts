@@ -1,4 +1,3 @@
-import { pickUnit } from '../edge/site.ts';
 /**
  * The inference domain at run time: users send LLM requests; an execution
  * mode (sim/inference/modes) drives each request through device compute,
@@ -17,6 +16,7 @@ import { pickUnit } from '../edge/site.ts';
  * Hot path: per-request state in typed arrays (store.ts); events carry
  * (request slot x 16 + stage) numbers; no closures per event.
  */
+import { pickUnit } from '../edge/site.ts';
 import type { Engine, EventTarget } from '../engine/engine.ts';
 import { FifoServer, type FifoListener } from '../engine/resources.ts';
 import type { Rng } from '../engine/rng.ts';
@@ -87,10 +87,6 @@ export interface DeviceType {
   capacity_bytes: number;
   sustained_w: number;
   costs: Map<string, PassCost>;
-}
-
-function pickUnitName(device: string, wanted: UnitName): UnitName {
-  return pickUnit(device, wanted) as UnitName;
 }
 
 export interface RadioParams {
@@ -227,7 +223,7 @@ export class InferenceSim implements TransferOwner {
       const profile = loadProfile(d.device);
       this.deviceTypes.push({
         device: d.device,
-        unit: pickUnitName(d.device, d.unit ?? spec.device.unit),
+        unit: pickUnit(d.device, d.unit ?? spec.device.unit),
         runtime: d.runtime ?? spec.device.runtime,
         threads: spec.device.threads,
         precision: defaultPrecision(spec.device.weight_bits),

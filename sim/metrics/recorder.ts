@@ -18,7 +18,7 @@ export class Table {
   constructor(
     readonly name: string,
     readonly columns: readonly string[],
-    private readonly path: string | null,
+    path: string | null,
   ) {
     if (path !== null) {
       this.fd = openSync(path, 'w');

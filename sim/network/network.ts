@@ -7,7 +7,10 @@ import { CQI_TABLE_1, drawGain, noisePowerW, shadowingDb, snr, spectralEfficienc
 import { topologySchema, type TopologySpec } from './schema.ts';
 import { Topology } from './topology.ts';
 
+/** Event kinds: a flow's hop latency elapsed; a zero-hop flow (same node) is done. */
 const START = 0;
+const SAME_NODE = 1;
+const NO_ROUTE: readonly number[] = [];
 
 /** Port that forwards one link's completions to the network with the link index. */
 class LinkPort implements PsListener {
@@ -38,6 +41,11 @@ export class Network implements NetworkService, EventTarget {
   private readonly linkLatency: number[] = [];
   private readonly downLink: number[] = [];
   private readonly upLink: number[] = [];
+  /** One-link routes of each cell's downlink / uplink, shared by all its transfers (routes are never mutated). */
+  private readonly downRoute: (readonly number[])[] = [];
+  private readonly upRoute: (readonly number[])[] = [];
+  /** Backhaul routes by from x (S + 1) + to, built on first use. */
+  private readonly bhRoute = new Map<number, readonly number[]>();
   /** Backhaul link index by (a, b) node pair, CLOUD as S. */
   private readonly bhLink = new Map<number, number>();
   private readonly cfgDown: LinkConfig;
@@ -52,8 +60,10 @@ export class Network implements NetworkService, EventTarget {
   // Transfer state by flow id (recycled).
   private owner: (TransferOwner | null)[] = [];
   private tag: number[] = [];
-  private route: number[][] = [];
+  private route: (readonly number[])[] = [];
   private hop: number[] = [];
+  /** The flow's pending engine event (latency or same-node completion), -1 while on a link. */
+  private pendingEv: number[] = [];
   private sizeBits: number[] = [];
   private eff: number[] = [];
   private free: number[] = [];
@@ -92,6 +102,8 @@ export class Network implements NetworkService, EventTarget {
     for (let s = 0; s < S; s++) {
       this.downLink.push(this.addLink(this.cfgDown.bandwidth_hz, spec.radio.latency));
       this.upLink.push(this.addLink(this.cfgUp.bandwidth_hz, spec.radio.latency));
+      this.downRoute.push([this.downLink[s]!]);
+      this.upRoute.push([this.upLink[s]!]);
     }
     const bh = spec.backhaul;
     for (let s = 0; s < S; s++) this.bhLink.set(this.pairKey(s, S), this.addLink(bh.cloud_capacity, bh.cloud_latency));
@@ -165,7 +177,10 @@ export class Network implements NetworkService, EventTarget {
     return this.spec.radio.latency;
   }
   backhaulLatency_s(from: number, to: number): number {
-    return this.routeOf(from, to).reduce((a, l) => a + this.linkLatency[l]!, 0);
+    const route = this.routeOf(from, to);
+    let t = 0;
+    for (let i = 0; i < route.length; i++) t += this.linkLatency[route[i]!]!;
+    return t;
   }
   uplinkEnergy_j(_user: number, bytes: number, airtime_s: number): number {
     const r = this.spec.radio;
@@ -183,19 +198,19 @@ export class Network implements NetworkService, EventTarget {
 
   downlink(server: number, user: number, bytes: number, owner: TransferOwner, tag: number): number {
     this.bitsDown += bytes * 8;
-    return this.begin([this.downLink[server]!], bytes, this.seDown(server, user, this.fade(user)), owner, tag);
+    return this.begin(this.downRoute[server]!, bytes, this.seDown(server, user, this.fade(user)), owner, tag);
   }
 
   uplink(server: number, user: number, bytes: number, owner: TransferOwner, tag: number): number {
     this.bitsUp += bytes * 8;
-    return this.begin([this.upLink[server]!], bytes, this.seUp(server, user, this.fade(user)), owner, tag);
+    return this.begin(this.upRoute[server]!, bytes, this.seUp(server, user, this.fade(user)), owner, tag);
   }
 
   multicast(server: number, users: readonly number[], bytes: number, owner: TransferOwner, tag: number): number {
     let worst = Infinity;
     for (const u of users) worst = Math.min(worst, this.seDown(server, u, this.fade(u)));
     this.bitsDown += bytes * 8;
-    return this.begin([this.downLink[server]!], bytes, users.length > 0 ? worst : 0, owner, tag);
+    return this.begin(this.downRoute[server]!, bytes, users.length > 0 ? worst : 0, owner, tag);
   }
 
   backhaul(from: number, to: number, bytes: number, owner: TransferOwner, tag: number): number {
@@ -206,8 +221,11 @@ export class Network implements NetworkService, EventTarget {
 
   abort(flow: number): void {
     if (this.owner[flow] === null || this.owner[flow] === undefined) return;
-    const link = this.route[flow]![this.hop[flow]!]!;
-    this.links[link]!.abort(flow);
+    const ev = this.pendingEv[flow]!;
+    // Waiting for a hop's latency (or a same-node completion): drop that event, so a later
+    // transfer that reuses this flow id is not started or finished by it.
+    if (ev >= 0) this.engine.cancel(ev);
+    else this.links[this.route[flow]![this.hop[flow]!]!]!.abort(flow);
     this.release(flow);
   }
 
@@ -216,10 +234,15 @@ export class Network implements NetworkService, EventTarget {
     return this.links[this.downLink[server]!]!.utilization();
   }
 
-  /** Event: a transfer's latency elapsed; start it on its current hop. */
-  handle(_kind: number, arg: number): void {
+  /** Event: a transfer's latency elapsed (start it on its current hop), or a same-node transfer is done. */
+  handle(kind: number, arg: number): void {
     const flow = arg;
     if (this.owner[flow] === null) return; // aborted while waiting
+    this.pendingEv[flow] = -1;
+    if (kind === SAME_NODE) {
+      this.linkDone(-1, flow);
+      return;
+    }
     const link = this.route[flow]![this.hop[flow]!]!;
     this.links[link]!.start(flow, this.sizeBits[flow]!, this.eff[flow]!);
   }
@@ -229,7 +252,7 @@ export class Network implements NetworkService, EventTarget {
     const next = this.hop[flow]! + 1;
     if (next < this.route[flow]!.length) {
       this.hop[flow] = next;
-      this.engine.schedule(this.linkLatency[this.route[flow]![next]!]!, this, START, flow);
+      this.pendingEv[flow] = this.engine.schedule(this.linkLatency[this.route[flow]![next]!]!, this, START, flow);
       return;
     }
     const owner = this.owner[flow]!;
@@ -238,7 +261,7 @@ export class Network implements NetworkService, EventTarget {
     owner.onTransferDone(tag);
   }
 
-  private begin(route: number[], bytes: number, efficiency: number, owner: TransferOwner, tag: number): number {
+  private begin(route: readonly number[], bytes: number, efficiency: number, owner: TransferOwner, tag: number): number {
     const flow = this.free.pop() ?? this.owner.length;
     this.owner[flow] = owner;
     this.tag[flow] = tag;
@@ -246,12 +269,9 @@ export class Network implements NetworkService, EventTarget {
     this.hop[flow] = 0;
     this.sizeBits[flow] = bytes * 8;
     this.eff[flow] = efficiency;
-    if (route.length === 0) {
-      // Same node: nothing to send.
-      this.engine.schedule(0, { handle: () => this.linkDone(-1, flow) } as EventTarget);
-      return flow;
-    }
-    this.engine.schedule(this.linkLatency[route[0]!]!, this, START, flow);
+    // Same node: nothing to send, done in a zero-delay event.
+    this.pendingEv[flow] =
+      route.length === 0 ? this.engine.schedule(0, this, SAME_NODE, flow) : this.engine.schedule(this.linkLatency[route[0]!]!, this, START, flow);
     return flow;
   }
 
@@ -272,16 +292,21 @@ export class Network implements NetworkService, EventTarget {
     return a < b ? a * S1 + b : b * S1 + a;
   }
 
-  /** Links from node `from` to node `to` (servers 0..S-1, CLOUD). */
-  private routeOf(from: number, to: number): number[] {
+  /** Links from node `from` to node `to` (servers 0..S-1, CLOUD); built once per pair, shared (never mutated). */
+  private routeOf(from: number, to: number): readonly number[] {
     const S = this.serverCount;
     const f = from === CLOUD ? S : from;
     const t = to === CLOUD ? S : to;
-    if (f === t) return [];
-    const direct = this.bhLink.get(this.pairKey(f, t));
-    if (direct !== undefined) return [direct];
-    // Star: via the cloud.
-    return [this.bhLink.get(this.pairKey(f, S))!, this.bhLink.get(this.pairKey(S, t))!];
+    if (f === t) return NO_ROUTE;
+    const key = f * (S + 1) + t;
+    let route = this.bhRoute.get(key);
+    if (route === undefined) {
+      const direct = this.bhLink.get(this.pairKey(f, t));
+      // Star: via the cloud.
+      route = direct !== undefined ? [direct] : [this.bhLink.get(this.pairKey(f, S))!, this.bhLink.get(this.pairKey(S, t))!];
+      this.bhRoute.set(key, route);
+    }
+    return route;
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Rng } from '../engine/rng.ts';
+import { csvTable, type CsvTable } from './csv.ts';
 import { InputError } from './errors.ts';
 import { EmpiricalSampler, lognormal, lognormalFromMean, uniform } from '../engine/variates.ts';
 
@@ -95,11 +96,16 @@ function readCsvColumn(file: string, column: string): number[] {
   } catch {
     throw new InputError(`${file}:1:1: cannot read the empirical distribution file`);
   }
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = lines[0]!.split(',').map((h) => h.trim());
+  let table: CsvTable;
+  try {
+    table = csvTable(text);
+  } catch (e) {
+    throw new InputError(`${file}: ${(e as Error).message}`);
+  }
+  const { header, records } = table;
   const idx = header.indexOf(column);
   if (idx < 0) throw new InputError(`${file}: no column "${column}" (columns: ${header.join(', ')})`);
-  const values = lines.slice(1).map((l) => Number(l.split(',')[idx]));
+  const values = records.map((rec) => Number(rec[idx]));
   if (values.length === 0 || values.some((v) => !Number.isFinite(v) || v < 0)) {
     throw new InputError(`${file}: column "${column}" must hold non-negative numbers`);
   }

@@ -5,6 +5,7 @@
  * schemes, sim/training/progress.ts for the progress model.
  */
 import type { Rng } from '../engine/rng.ts';
+import { gamma } from '../engine/variates.ts';
 import { loadProfile } from '../hardware/profiles.ts';
 import type { Topology } from '../network/topology.ts';
 import { edgeSites, pickUnit } from '../edge/site.ts';
@@ -14,25 +15,6 @@ import { TrainingJob } from './job.ts';
 import { learningCurves } from './progress.ts';
 import { trainingSchema, type TrainingSpec } from './schema.ts';
 import { trainingSchemes } from './schemes.ts';
-
-/** Gamma(shape, 1) variate (Marsaglia and Tsang 2000; shape < 1 by the u^(1/shape) boost). */
-export function gammaVariate(rng: Rng, shape: number): number {
-  if (shape < 1) return gammaVariate(rng, shape + 1) * rng.nextOpen() ** (1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      // Box-Muller standard normal
-      x = Math.sqrt(-2 * Math.log(rng.nextOpen())) * Math.cos(2 * Math.PI * rng.next());
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = rng.nextOpen();
-    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-  }
-}
 
 /** Samples per client: equal, Zipf over shuffled ranks, or Dirichlet shares, all with mean `mean` (at least 1 each). */
 export function datasetSizes(n: number, spec: TrainingSpec['job']['dataset'], rng: Rng): Int32Array {
@@ -49,7 +31,7 @@ export function datasetSizes(n: number, spec: TrainingSpec['job']['dataset'], rn
     }
     for (let i = 0; i < n; i++) w[i] = 1 / rank[i]! ** skew.exponent;
   } else {
-    for (let i = 0; i < n; i++) w[i] = gammaVariate(rng, skew.alpha);
+    for (let i = 0; i < n; i++) w[i] = gamma(rng, skew.alpha);
   }
   let sum = 0;
   for (let i = 0; i < n; i++) sum += w[i]!;

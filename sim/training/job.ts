@@ -12,7 +12,6 @@
 import type { Engine, EventId, EventTarget } from '../engine/engine.ts';
 import type { Table } from '../metrics/recorder.ts';
 import { CLOUD, type NetworkService, type TransferOwner } from '../network/api.ts';
-import type { Topology } from '../network/topology.ts';
 import type { ComputeJob, EdgeSites } from '../world/compute.ts';
 import type { World } from '../world/world.ts';
 import type { ModelArch } from '../workload/types.ts';
@@ -85,7 +84,6 @@ const P_JOB = 3;
 export class TrainingJob implements EventTarget, TransferOwner {
   readonly engine: Engine;
   readonly net: NetworkService;
-  readonly topo: Topology;
   readonly sites: EdgeSites;
   /** Clients, edge sites, cloud. */
   readonly C: number;
@@ -118,7 +116,6 @@ export class TrainingJob implements EventTarget, TransferOwner {
   private readonly opExtra: Float64Array;
   private readonly opBody: Uint8Array;
   private readonly opStart: Float64Array;
-  private readonly inRound: Uint8Array;
 
   // Totals per client.
   readonly upBytes: Float64Array;
@@ -165,7 +162,6 @@ export class TrainingJob implements EventTarget, TransferOwner {
   ) {
     this.engine = world.engine;
     this.net = world.need<NetworkService>('network', 'training');
-    this.topo = world.need<Topology>('topology', 'training');
     this.sites = sites;
     this.rng = world.engine.rng('training:clients:sampling');
     const C = clients.user.length;
@@ -198,7 +194,6 @@ export class TrainingJob implements EventTarget, TransferOwner {
     this.opExtra = new Float64Array(E);
     this.opBody = new Uint8Array(E);
     this.opStart = new Float64Array(E);
-    this.inRound = new Uint8Array(C);
     this.upBytes = new Float64Array(C);
     this.downBytes = new Float64Array(C);
     this.energy_j = new Float64Array(C);
@@ -393,11 +388,10 @@ export class TrainingJob implements EventTarget, TransferOwner {
       }
       case DOWN: {
         const air = this.engine.now - this.opStart[e]!;
-        const r = this.topo.spec.radio;
         this.r[C_DOWN]! += amt;
         this.downBytes[e]! += amt;
         if (this.opBody[e] === 1) this.r[C_SPLIT]! += amt;
-        this.addEnergy(e, amt * 8 * r.downlink_power_per_bit + r.active_power * air);
+        this.addEnergy(e, this.net.downlinkEnergy_j(amt, air));
         break;
       }
       case BH_TO_AGG:

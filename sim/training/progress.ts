@@ -31,6 +31,7 @@
  *   depend on it, absolute times do.
  */
 import { readFileSync } from 'node:fs';
+import { csvTable } from '../scenario/csv.ts';
 import { Registry } from '../world/registry.ts';
 import type { ProgressSpec } from './schema.ts';
 
@@ -65,15 +66,13 @@ learningCurves.register('csv', 'measured loss versus sequential steps from a CSV
 
 /** A learning curve from CSV text with columns `step` and `loss`. */
 export function curveFromCsv(text: string, target_loss: number, origin = 'csv'): LearningCurve {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const head = (lines[0] ?? '').split(',').map((h) => h.trim());
+  const { header: head, records } = csvTable(text);
   const is = head.indexOf('step');
   const il = head.indexOf('loss');
   if (is < 0 || il < 0) throw new Error(`${origin}: expected a header with columns step and loss`);
   const step: number[] = [];
   const loss: number[] = [];
-  for (const line of lines.slice(1)) {
-    const cells = line.split(',');
+  for (const cells of records) {
     const t = Number(cells[is]);
     const l = Number(cells[il]);
     if (!Number.isFinite(t) || !Number.isFinite(l)) throw new Error(`${origin}: expected numeric columns step and loss`);

@@ -169,7 +169,7 @@ export function trainableParams(a: ModelArch, peft: Peft, range?: LayerRange): n
 }
 
 /** True when any layer below `from` (or the embedding) is trained under this PEFT. */
-function trainsBelow(a: ModelArch, peft: Peft, from: number): boolean {
+function trainsBelow(peft: Peft, from: number): boolean {
   if (from === 0) return false;
   switch (peft.kind) {
     case 'full':
@@ -231,7 +231,7 @@ function plan(a: ModelArch, s: TrainingSpec): Plan {
   const { from, to } = resolveRange(a, s.range);
   const peft = s.peft;
   const wt = Math.max(from, baseTrainableFrom(a, peft));
-  const gradIn = s.grad_to_input ?? trainsBelow(a, peft, from);
+  const gradIn = s.grad_to_input ?? trainsBelow(peft, from);
   let lo: number;
   if (s.optimizer === 'mezo') lo = to;
   else if (gradIn || peft.kind === 'lora' || peft.kind === 'adapters' || peft.kind === 'prompt') lo = from;

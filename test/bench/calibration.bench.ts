@@ -3,9 +3,9 @@
  * TypeScript cache-blocked fp32 GEMM, single thread, same sizes. Reports GFLOP/s (best of the
  * repetitions, median alongside) and the speedup; the acceptance bar is >= 3x.
  */
-import { pathToFileURL } from 'node:url';
 import { kernelByName } from '../../sim/calibration/kernels/suite.ts';
 import { measure } from '../../sim/calibration/measure.ts';
+import { runIfMain } from './harness.ts';
 
 const SIZES = [128, 256, 384];
 const OPTS = { warmup: 2, reps: 9, min_sample_s: 0.05 };
@@ -32,6 +32,4 @@ export async function run(): Promise<Record<string, unknown>> {
   return { ts_gflops: tsBest, wasm_simd_gflops: wasmBest, speedup: wasmBest / tsBest, meets_3x: wasmBest / tsBest >= 3, sizes: out };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(JSON.stringify(await run()));
-}
+runIfMain(import.meta.url, run);

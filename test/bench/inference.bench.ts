@@ -7,6 +7,7 @@
  */
 import { loadScenario } from '../../sim/scenario/load.ts';
 import { runScenario } from '../../sim/world/run.ts';
+import { runIfMain } from './harness.ts';
 
 const SCALE = ['topology.users.count=2000', 'topology.servers.count=25', 'topology.area=5 km', 'duration=1 h', 'warmup=0 s', 'inference.requests.rate_per_user=50 /h'];
 
@@ -34,4 +35,4 @@ export async function run(): Promise<Record<string, unknown>> {
   return { edge, adaptive, peak_rss_bytes: process.resourceUsage().maxRSS * 1024 };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await run()));
+runIfMain(import.meta.url, run);

@@ -11,7 +11,6 @@
  *
  * Run directly (`node --import tsx test/bench/placement.bench.ts`) it prints one JSON line.
  */
-import { pathToFileURL } from 'node:url';
 import { buildCatalog, FP16, type FamilySpec } from '../../sim/caching/blocks.ts';
 import { DenseDemand, RateReach, zipf, type PlacementInput } from '../../sim/caching/placement/common.ts';
 import { placementPolicies } from '../../sim/caching/placement/index.ts';
@@ -19,6 +18,7 @@ import { Rng } from '../../sim/engine/rng.ts';
 import { DEFAULT_LINK, drawGain, linkRate } from '../../sim/network/channel.ts';
 import { distanceMatrix, gridPoints, uniformPoints } from '../../sim/network/geometry.ts';
 import { getModel } from '../../sim/workload/index.ts';
+import { runIfMain } from './harness.ts';
 
 export interface BenchShape {
   servers: number;
@@ -105,12 +105,4 @@ export async function run(): Promise<Record<string, unknown>> {
   return out;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  run().then(
-    (r) => console.log(JSON.stringify(r)),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

@@ -20,6 +20,7 @@ import { inlineExecutor, poolExecutor, type Executor } from '../../analysis/swee
 import { expandGrid } from '../../analysis/sweep/grid.ts';
 import { runSweep } from '../../analysis/sweep/runner.ts';
 import type { SweepDef } from '../../analysis/sweep/spec.ts';
+import { runIfMain } from './harness.ts';
 
 const QS = join(import.meta.dirname, '..', '..', 'scenarios', 'quickstart.yaml');
 
@@ -95,4 +96,4 @@ export async function run(): Promise<Record<string, unknown>> {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await run()));
+runIfMain(import.meta.url, run);

@@ -36,6 +36,16 @@ describe('mei-sim run', () => {
     const s = JSON.parse(r.stdout);
     expect(s.metrics.requests_completed).toBeGreaterThan(0);
   });
+
+  it('writes a metric without a value (NaN) as null and keeps its key', () => {
+    const d = tempDir();
+    const r = cli(['run', QS, '--no-plot', '--out', join(d, 'o'), '--set', 'duration=1 s', '--set', 'warmup=0 s']);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(d, 'o', 'summary.json'), 'utf8')).metrics;
+    expect(m.requests_completed).toBe(0);
+    expect(m).toHaveProperty('ttft_p95_s', null);
+    expect(m).toHaveProperty('device_energy_j_per_request', null);
+  });
 });
 
 describe('bad input', () => {

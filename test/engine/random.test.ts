@@ -4,6 +4,7 @@ import type { Rng } from '../../sim/engine/rng.ts';
 import {
   EmpiricalSampler,
   exponential,
+  gamma,
   lognormal,
   lognormalFromMean,
   normal,
@@ -130,6 +131,15 @@ describe('continuous variates', () => {
     const m = moments(n, () => normal(r, 10, 3));
     expectMean(m.mean, 10, 3, n);
     expect(m.variance / 9).toBeCloseTo(1, 1);
+  });
+
+  it('gamma: mean and variance both equal the shape, above and below 1', () => {
+    const r = e.rng('t:0:gamma');
+    for (const k of [0.5, 3]) {
+      const m = moments(n / 4, () => gamma(r, k));
+      expectMean(m.mean, k, Math.sqrt(k), n / 4);
+      expect(m.variance / k).toBeCloseTo(1, 1);
+    }
   });
 
   it('lognormalFromMean gives the requested mean and CV', () => {

@@ -287,7 +287,7 @@ describe('PsLink work conservation (property)', () => {
         flows.forEach((f, i) => at(e, f.at, () => link.start(i, f.size, f.eff)));
         e.run();
         // Workload recursion (in resource units): drains at rate cap while positive.
-        const order = flows.map((f, i) => i).sort((a, b) => flows[a]!.at - flows[b]!.at || a - b);
+        const order = flows.map((_f, i) => i).sort((a, b) => flows[a]!.at - flows[b]!.at || a - b);
         let w = 0;
         let t = 0;
         for (const i of order) {

@@ -78,4 +78,30 @@ describe('network service', () => {
     engine.run();
     expect(sink.done.has(9)).toBe(false);
   });
+
+  it('a transfer aborted during its latency never starts, and its reused flow id is not disturbed', () => {
+    const { engine, net: n } = net();
+    const sink = new Sink(engine);
+    const rate = n.peakRateDown(0, 0);
+    const f = n.downlink(0, 0, 1e6, sink, 1);
+    engine.run(0.002); // inside the 5 ms radio latency
+    n.abort(f);
+    const g = n.downlink(0, 0, 1e6, sink, 2);
+    expect(g).toBe(f); // the flow id is recycled
+    engine.run();
+    expect(sink.done.has(1)).toBe(false);
+    expect(sink.done.get(2)).toBeCloseTo(0.002 + 0.005 + 8e6 / rate, 9);
+  });
+
+  it('a backhaul transfer to its own node completes at once and can be aborted before', () => {
+    const { engine, net: n } = net();
+    const sink = new Sink(engine);
+    n.backhaul(1, 1, 1e6, sink, 3);
+    const f = n.backhaul(0, 0, 1e6, sink, 4);
+    n.abort(f);
+    engine.run();
+    expect(sink.done.get(3)).toBe(0);
+    expect(sink.done.has(4)).toBe(false);
+    expect(n.backhaulLatency_s(1, 1)).toBe(0);
+  });
 });

@@ -6,7 +6,7 @@ import { loadScenario } from '../../scenario/load.ts';
 import { displayPath } from '../../scenario/yaml-source.ts';
 import { runScenario } from '../../world/run.ts';
 import { AtomicDir, peakRssBytes } from '../output.ts';
-import { VERSION } from '../version.ts';
+import { VERSION } from '../../version.ts';
 import { writeRunPlot } from '../plots.ts';
 
 interface RunArgs {
@@ -45,6 +45,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const dir = new AtomicDir(dest);
     const started = new Date().toISOString();
     const result = runScenario(sc, { outDir: dir.tmp, trace: argv.trace });
+    // A metric without a value (NaN: a mean or quantile of nothing, e.g. no request completed after
+    // warm-up) is written as null: JSON has no NaN, and the key stays so every run of a scenario has the
+    // same metric names. Readers (analysis/load.ts readRunFolder, sweep folders) take null as missing.
+    // The CSVs and runs.csv keep the text NaN.
     const summary = {
       metrics: result.metrics,
       manifest: {

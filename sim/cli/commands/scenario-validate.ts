@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { loadScenario } from '../../scenario/load.ts';
 import { scenarioOptions } from './run.ts';
 
@@ -17,10 +17,3 @@ export async function validateScenario(argv: Args): Promise<void> {
 }
 
 export const scenarioValidateBuilder = (y: Argv<object>) => scenarioOptions(y).option('json', { type: 'boolean', default: false });
-
-export const scenarioValidateCommand: CommandModule<object, Args> = {
-  command: 'check [scenario]',
-  describe: 'check a scenario file (same as `validate FILE.yaml`)',
-  builder: scenarioValidateBuilder as (y: Argv<object>) => Argv<Args>,
-  handler: validateScenario,
-};
