@@ -7,13 +7,16 @@ import { compareCommand } from './commands/compare.ts';
 import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { plotCommand } from './commands/plot.ts';
+import { predictCommand } from './commands/predict.ts';
 import { reportCommand } from './commands/report.ts';
+import { rooflineCommand } from './commands/roofline.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { sweepCommand } from './commands/sweep.ts';
+import { runValidate, validateBuilder } from './commands/validate.ts';
 import { workerCommand } from './commands/worker.ts';
 import { scenarioValidateBuilder, validateScenario } from './commands/scenario-validate.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 const debug = process.argv.includes('--debug');
 
@@ -29,10 +32,19 @@ export function buildCli(argv: string[]): Argv {
     .command(runCommand)
     .command({
       command: 'validate <file>',
-      describe: 'check a scenario (.yaml) or, for a measurements .csv, the hardware model against it',
-      builder: (y) => scenarioValidateBuilder(y.positional('file', { type: 'string', demandOption: true })),
-      handler: (a) => validateScenario({ ...(a as object), scenario: a.file as string }),
+      describe: 'check a scenario (.yaml) without running it, or the hardware model against a measurements .csv',
+      builder: (y) =>
+        validateBuilder(scenarioValidateBuilder(y.positional('file', { type: 'string', demandOption: true })))
+          .example('$0 validate scenarios/quickstart.yaml', 'check a scenario file')
+          .example('$0 validate measurements.csv --json', 'predicted vs measured prefill/decode rates, with MAPE'),
+      handler: (a) => {
+        const file = a.file as string;
+        if (file.toLowerCase().endsWith('.csv')) return runValidate({ file, json: a.json as boolean, out: a.out as string | undefined });
+        return validateScenario({ ...(a as object), scenario: file });
+      },
     })
+    .command(predictCommand)
+    .command(rooflineCommand)
     .command(schemaCommand)
     .command(listCommand)
     .command(sweepCommand)

@@ -1,3 +1,4 @@
+import { predict } from '../../sim/hardware/predict.ts';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,8 +182,12 @@ describe('runtime profiles', () => {
     expect(listRuntimes().map((r) => r.id)).toEqual(expect.arrayContaining(RUNTIME_IDS));
   });
 
-  it('T-MAC speeds up 4-bit CPU compute relative to llama.cpp (calibration rows)', () => {
-    const f = loadRuntime('t-mac').units.cpu!.weight_formats!['4']!.compute!.value;
-    expect(f).toBeCloseTo(3.35 / 1.63, 3);
+  it('T-MAC decodes 4-bit faster than llama.cpp on a Pi 5 CPU (measured 3.35 / 1.63 = 2.06x)', () => {
+    // The roofline charges llama.cpp's dequantization (extra int ops per weight) and not T-MAC's
+    // lookup-table kernels, so the edge comes from the model, not from a runtime fudge factor.
+    const q = { device: 'raspberry-pi-5', unit: 'cpu' as const, model: 'llama-2-7b', weight_bits: 4, threads: 2 };
+    const ratio = predict({ ...q, runtime: 't-mac' }).decode_tok_s / predict({ ...q, runtime: 'llama.cpp' }).decode_tok_s;
+    expect(ratio).toBeGreaterThan(1.5);
+    expect(loadRuntime('t-mac').units.cpu!.weight_formats?.['4']?.compute?.value ?? 1).toBe(1);
   });
 });

@@ -15,6 +15,7 @@ import { defaultHostId, slug } from '../../calibration/host.ts';
 import { buildProfile } from '../../calibration/profile.ts';
 import { reportJson, reportMarkdown, rooflineSpec } from '../../calibration/report.ts';
 import { calibrate } from '../../calibration/run.ts';
+import { runCalibrateFrom } from '../../calibration/from-measurements.ts';
 import { REPO_ROOT } from '../../paths.ts';
 import { renderSpec } from '../../../analysis/plot/render.ts';
 import { AtomicDir } from '../output.ts';
@@ -22,6 +23,11 @@ import { AtomicDir } from '../output.ts';
 export const CALIBRATED_DIR = join(REPO_ROOT, 'hardware-profiles', 'calibrated');
 
 export interface CalibrateArgs {
+  from?: string;
+  device?: string;
+  runtime?: string;
+  dryRun?: boolean;
+  json?: boolean;
   quick?: boolean;
   out?: string;
   threads?: number;
@@ -80,8 +86,19 @@ export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
       .option('out', { type: 'string', describe: 'write the profile and the report into this directory' })
       .option('threads', { type: 'number', describe: 'max worker threads (default: all cores)' })
       .option('host-id', { type: 'string', describe: 'profile id (default: hostname + CPU model, slugified)' })
-      .option('install', { type: 'boolean', default: false, describe: 'with --out, also write hardware-profiles/calibrated/<host-id>.yaml' }) as unknown as Argv<CalibrateArgs>,
+      .option('install', { type: 'boolean', default: false, describe: 'with --out, also write hardware-profiles/calibrated/<host-id>.yaml' })
+      .option('from', { type: 'string', describe: 'instead of running kernels: fit device/runtime efficiencies to published measurements (validate CSV layout)' })
+      .option('device', { type: 'string', describe: 'with --from: the device id to fit (default: every device in the file)' })
+      .option('runtime', { type: 'string', describe: 'with --from: only rows of this runtime' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'with --from: report the fit without writing profiles' })
+      .option('json', { type: 'boolean', default: false, describe: 'with --from: print the fit as JSON' })
+      .example('$0 calibrate --quick --out results/calib', 'measure this machine (< 60 s)')
+      .example('$0 calibrate --from measurements.csv --device snapdragon-8-gen-3', 'fit a device you cannot run on to published rates') as unknown as Argv<CalibrateArgs>,
   handler: async (args) => {
+    if (args.from) {
+      runCalibrateFrom({ from: args.from, device: args.device ?? 'all', runtime: args.runtime, write: !args.dryRun, json: args.json });
+      return;
+    }
     const out = await runCalibrate(args);
     process.stdout.write(
       `profile: ${out.profiles.join(', ')}\nreport: ${join(out.report_dir, 'report.md')}\nheld-out MAPE: ${(100 * out.holdout_mape).toFixed(1)}%\nplot: ${out.plot.join(', ')}\n`,

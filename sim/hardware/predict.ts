@@ -1,0 +1,282 @@
+/**
+ * Phase-level predictions on named devices and models: TTFT, TPOT, decode
+ * rate over `gen` tokens from context `prompt`, bound per phase, energy per
+ * token, memory footprint and fit, batched prefill/decode for the inference
+ * domain, and a split plan (prefill on one unit, decode on another).
+ *
+ * Everything is cached per (device, unit, runtime, weight bits, threads) and
+ * per (model, weight bits, tokens): 100 device x model predictions take
+ * milliseconds.
+ */
+import { checkFits, decodeOps, memoryFootprint, prefillOps, type MemoryFootprint } from '../workload/accounting.ts';
+import { getModel } from '../workload/catalog.ts';
+import { InputError } from '../scenario/errors.ts';
+import type { ModelArch, Op, Precision } from '../workload/types.ts';
+import type { HardwareProfile, RuntimeProfile, UnitName } from './profile-schema.ts';
+import { loadProfile, loadRuntime } from './profiles.ts';
+import { mergeBatch, phaseCost, resolveUnitCtx, type Bound, type PhaseCost, type UnitCtx } from './roofline.ts';
+
+/**
+ * Deployment precision for a weight width when the caller gives none:
+ * 16 bit -> fp16, no scales; below 16 -> one fp16 scale per 32 weights
+ * (llama.cpp Q4_0/Q8_0 blocks; K-quants and group-128 formats are within
+ * +-0.4 bit/weight of it); fp16 KV cache and fp16 activations.
+ * The embedding table / LM head keep more bits where the runtime does so:
+ * llama.cpp quantizes output.weight to Q6_K (~6.5 bit/weight) in its 2-5 bit
+ * mixes (llama-quant.cpp), QNN/Genie, ExecuTorch and RKLLM keep the
+ * embedding/LM head at 8 bit; MLC q4f16/q3f16 and the rest quantize it like
+ * the other matrices.
+ */
+export function defaultPrecision(weightBits: number, runtime?: string): Precision {
+  const p: Precision = { weight_bits: weightBits, group_size: weightBits >= 16 ? 0 : 32, kv_bytes: 2, act_bytes: 2 };
+  const headBits = runtime === 'llama.cpp' ? 6 : runtime === 'qnn' || runtime === 'executorch' || runtime === 'rkllm' ? 8 : weightBits;
+  if (headBits > weightBits) p.embed_bits = headBits;
+  return p;
+}
+
+/** Multipliers on eta_c and eta_m applied on top of a resolved context (calibration). */
+export interface EtaTweak {
+  compute: number;
+  memory: number;
+}
+
+/** Hook to adjust efficiencies per (device, unit, runtime) without touching files; used by calibrate --from. */
+export type TweakFn = (device: string, unit: UnitName, runtime: string | undefined, weightBits: number) => EtaTweak | undefined;
+
+const ctxCache = new Map<string, UnitCtx>();
+const opsCache = new Map<string, Op[]>();
+const CACHE_MAX = 20000;
+
+function cachePut<V>(m: Map<string, V>, k: string, v: V): V {
+  if (m.size >= CACHE_MAX) m.clear();
+  m.set(k, v);
+  return v;
+}
+
+export function clearPredictCache(): void {
+  ctxCache.clear();
+  opsCache.clear();
+}
+
+let profileDirs: string[] | undefined;
+let runtimeDirs: string[] | undefined;
+
+/** Read profiles from other folders (tests, a copy being calibrated); undefined = the shipped ones. */
+export function setProfileDirs(dirs: { profiles?: string[]; runtimes?: string[] } | undefined): void {
+  profileDirs = dirs?.profiles;
+  runtimeDirs = dirs?.runtimes;
+  clearPredictCache();
+}
+
+/** Resolved unit context of a named device/unit/runtime, cached. */
+export function unitCtx(device: string, unit: UnitName, runtime: string | undefined, weightBits: number, threads?: number): UnitCtx {
+  const key = `${device}|${unit}|${runtime ?? ''}|${weightBits}|${threads ?? ''}`;
+  const hit = ctxCache.get(key);
+  if (hit) return hit;
+  const profile: HardwareProfile = loadProfile(device, profileDirs);
+  const rt: RuntimeProfile | undefined = runtime ? loadRuntime(runtime, runtimeDirs) : undefined;
+  return cachePut(ctxCache, key, resolveUnitCtx(profile, unit, rt, weightBits, threads));
+}
+
+function applyTweak(ctx: UnitCtx, tweak: TweakFn | undefined): UnitCtx {
+  if (!tweak) return ctx;
+  const t = tweak(ctx.device, ctx.unit, ctx.runtime, ctx.weight_bits);
+  if (!t || (t.compute === 1 && t.memory === 1)) return ctx;
+  return { ...ctx, eta_c: Math.min(1, ctx.eta_c * t.compute), eta_m: Math.min(1, ctx.eta_m * t.memory) };
+}
+
+function precKey(p: Precision): string {
+  return `${p.weight_bits}/${p.group_size}/${p.kv_bytes}/${p.act_bytes}/${p.compute_dtype ?? ''}/${p.embed_bits ?? ''}`;
+}
+
+export function cachedPrefillOps(arch: ModelArch, N: number, p: Precision): Op[] {
+  const key = `p|${arch.id}|${precKey(p)}|${N}`;
+  return opsCache.get(key) ?? cachePut(opsCache, key, prefillOps(arch, N, p));
+}
+
+export function cachedDecodeOps(arch: ModelArch, context: number, p: Precision, batch = 1): Op[] {
+  const key = `d|${arch.id}|${precKey(p)}|${context}|${batch}`;
+  return opsCache.get(key) ?? cachePut(opsCache, key, decodeOps(arch, context, p, batch));
+}
+
+/** Prefill of one prompt of N tokens: the TTFT (first token's logits included). */
+export function prefillCost(ctx: UnitCtx, arch: ModelArch, p: Precision, N: number): PhaseCost {
+  return phaseCost(cachedPrefillOps(arch, N, p), ctx);
+}
+
+/** One decode step at context c (tokens already cached): the TPOT at that context. */
+export function decodeStepCost(ctx: UnitCtx, arch: ModelArch, p: Precision, context: number): PhaseCost {
+  return phaseCost(cachedDecodeOps(arch, context, p), ctx);
+}
+
+/**
+ * Decode of `gen` tokens starting at context `prompt`: Simpson's rule over the
+ * step cost at the first, middle and last context (the step cost is
+ * piecewise linear in context, so this is exact up to a kink of the max()).
+ * Returns the mean step (time, energy, ...), bound of the middle step.
+ */
+export function decodeRunCost(ctx: UnitCtx, arch: ModelArch, p: Precision, prompt: number, gen: number): PhaseCost {
+  const g = Math.max(1, Math.round(gen));
+  if (g <= 2) return decodeStepCost(ctx, arch, p, prompt);
+  const a = decodeStepCost(ctx, arch, p, prompt);
+  const m = decodeStepCost(ctx, arch, p, prompt + Math.round((g - 1) / 2));
+  const b = decodeStepCost(ctx, arch, p, prompt + g - 1);
+  const s = (k: keyof Omit<PhaseCost, 'bound'>) => (a[k] + 4 * m[k] + b[k]) / 6;
+  return {
+    time_s: s('time_s'),
+    compute_s: s('compute_s'),
+    memory_s: s('memory_s'),
+    overhead_s: s('overhead_s'),
+    flops: s('flops'),
+    bytes: s('bytes'),
+    energy_j: s('energy_j'),
+    bound: m.bound,
+  };
+}
+
+/**
+ * Batched prefill of several prompts in one pass (continuous batching):
+ * weights read once; matmul work over all tokens; attention per prompt.
+ */
+export function prefillBatchCost(ctx: UnitCtx, arch: ModelArch, p: Precision, prompts: readonly number[]): PhaseCost {
+  if (prompts.length === 1) return prefillCost(ctx, arch, p, prompts[0]!);
+  // Same-length prompts: one op list with batch = n. Otherwise merge the one-prompt lists (weights once).
+  if (prompts.every((n) => n === prompts[0])) return phaseCost(prefillOps(arch, prompts[0]!, p, { batch: prompts.length }), ctx);
+  return phaseCost(mergeBatch(prompts.map((n) => cachedPrefillOps(arch, n, p))), ctx);
+}
+
+/** One decode step of a batch of sequences at the given contexts (one token each). */
+export function decodeBatchStepCost(ctx: UnitCtx, arch: ModelArch, p: Precision, contexts: readonly number[]): PhaseCost {
+  if (contexts.length === 1) return decodeStepCost(ctx, arch, p, contexts[0]!);
+  return phaseCost(decodeOps(arch, contexts, p), ctx);
+}
+
+export interface PredictQuery {
+  device: string;
+  unit: UnitName;
+  model: string;
+  weight_bits: number;
+  runtime?: string;
+  threads?: number;
+  /** Prompt tokens (TTFT over them; decode starts at this context). Default 128. */
+  prompt?: number;
+  /** Generated tokens the decode rate is averaged over. Default 128. */
+  gen?: number;
+  /** Context the decode starts at; default `prompt`. validate uses 0 for llama-bench tgN rows. */
+  decode_start?: number;
+  precision?: Precision;
+}
+
+export interface PredictResult {
+  device: string;
+  unit: UnitName;
+  model: string;
+  runtime: string | null;
+  weight_bits: number;
+  threads: number | null;
+  prompt: number;
+  gen: number;
+  prefill_tok_s: number;
+  decode_tok_s: number;
+  ttft_s: number;
+  tpot_s: number;
+  prefill_bound: Bound;
+  decode_bound: Bound;
+  prefill_energy_j: number;
+  energy_j_per_token: number;
+  eta_c: number;
+  eta_m: number;
+  bandwidth_bytes_per_s: number;
+  peak_flops_per_s: number;
+  memory: MemoryFootprint & { capacity_bytes: number; fits: boolean };
+}
+
+/**
+ * Predict prefill and decode of one model on one device unit. Throws
+ * (ProfileError, UnknownModelError, FitError) when it cannot.
+ */
+export function predict(q: PredictQuery, tweak?: TweakFn): PredictResult {
+  const arch = getModel(q.model);
+  const p = q.precision ?? defaultPrecision(q.weight_bits, q.runtime);
+  const ctx = applyTweak(unitCtx(q.device, q.unit, q.runtime, q.weight_bits, q.threads), tweak);
+  const prompt = Math.max(1, Math.round(q.prompt ?? 128));
+  const gen = Math.max(1, Math.round(q.gen ?? 128));
+  const start = q.decode_start ?? prompt;
+  const fp = memoryFootprint(arch, p, { context: start + gen, prefill_chunk: Math.min(prompt, 512) });
+  checkFits(fp, ctx.capacity_bytes, `${q.device} (${q.unit})`);
+  const pre = prefillCost(ctx, arch, p, prompt);
+  const dec = decodeRunCost(ctx, arch, p, start, gen);
+  return {
+    device: q.device,
+    unit: q.unit,
+    model: q.model,
+    runtime: q.runtime ?? null,
+    weight_bits: q.weight_bits,
+    threads: ctx.threads > 0 ? ctx.threads : null,
+    prompt,
+    gen,
+    prefill_tok_s: prompt / pre.time_s,
+    decode_tok_s: 1 / dec.time_s,
+    ttft_s: pre.time_s,
+    tpot_s: dec.time_s,
+    prefill_bound: pre.bound,
+    decode_bound: dec.bound,
+    prefill_energy_j: pre.energy_j,
+    energy_j_per_token: dec.energy_j,
+    eta_c: ctx.eta_c,
+    eta_m: ctx.eta_m,
+    bandwidth_bytes_per_s: ctx.bw,
+    peak_flops_per_s: ctx.peak[ctx.matmul_dtype],
+    memory: { ...fp, capacity_bytes: ctx.capacity_bytes, fits: true },
+  };
+}
+
+export interface SplitPlanResult {
+  prefill: { unit: UnitName; runtime: string | null; ttft_s: number; bound: Bound; energy_j: number };
+  decode: { unit: UnitName; runtime: string | null; tpot_s: number; decode_tok_s: number; bound: Bound; energy_j_per_token: number };
+  /** End-to-end time of prompt + gen tokens: TTFT + gen x mean TPOT. */
+  total_s: number;
+  total_energy_j: number;
+}
+
+/**
+ * Split plan: prefill on one unit (typically the NPU/GPU, compute-bound),
+ * decode on another (typically the CPU or GPU, memory-bound). The KV cache
+ * lives in shared DRAM, so no transfer is charged between the phases.
+ */
+export function splitPlan(q: {
+  device: string;
+  model: string;
+  weight_bits: number;
+  prefill: { unit: UnitName; runtime?: string; threads?: number };
+  decode: { unit: UnitName; runtime?: string; threads?: number };
+  prompt?: number;
+  gen?: number;
+}): SplitPlanResult {
+  const arch = getModel(q.model);
+  const p = defaultPrecision(q.weight_bits, q.decode.runtime ?? q.prefill.runtime);
+  const prompt = Math.max(1, Math.round(q.prompt ?? 128));
+  const gen = Math.max(1, Math.round(q.gen ?? 128));
+  const cp = unitCtx(q.device, q.prefill.unit, q.prefill.runtime, q.weight_bits, q.prefill.threads);
+  const cd = unitCtx(q.device, q.decode.unit, q.decode.runtime, q.weight_bits, q.decode.threads);
+  checkFits(memoryFootprint(arch, p, { context: prompt + gen, prefill_chunk: Math.min(prompt, 512) }), cp.capacity_bytes, q.device);
+  const pre = prefillCost(cp, arch, p, prompt);
+  const dec = decodeRunCost(cd, arch, p, prompt, gen);
+  return {
+    prefill: { unit: q.prefill.unit, runtime: q.prefill.runtime ?? null, ttft_s: pre.time_s, bound: pre.bound, energy_j: pre.energy_j },
+    decode: { unit: q.decode.unit, runtime: q.decode.runtime ?? null, tpot_s: dec.time_s, decode_tok_s: 1 / dec.time_s, bound: dec.bound, energy_j_per_token: dec.energy_j },
+    total_s: pre.time_s + gen * dec.time_s,
+    total_energy_j: pre.energy_j + gen * dec.energy_j,
+  };
+}
+
+/** Run `f`; a profile/model/fit problem (a user input error) becomes an InputError (exit code 2, no stack). */
+export function asInputError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const name = (e as Error).name;
+    if (['ProfileError', 'UnknownModelError', 'FitError', 'RangeError'].includes(name) || /^device .* has no unit/.test((e as Error).message)) throw new InputError((e as Error).message);
+    throw e;
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * Roofline engine: pure functions from (hardware profile, unit, runtime,
+ * weight format, threads) and a list of operators to time, bound and energy.
+ *
+ *   t_op = max(flops_eff / (peak[dtype] x eta_c), bytes / (bw x eta_m)) + overhead
+ *   bytes = weight_bytes + kv_read_bytes + kv_write_bytes + act_bytes
+ *   flops_eff = flops + dq_ops_per_weight x weight elements        (matmul-like ops only)
+ *
+ * Decisions (the issue is silent on them):
+ * - Compute dtype is chosen by the unit and weight format, not by the op
+ *   (see `computeDtypes`): quantized weights (<= 8 bit) on a CPU run integer
+ *   dot products (llama.cpp Q8 activations, XNNPACK QD8, ncnn int8) when the
+ *   unit has an int8 peak; on GPUs they are dequantized to fp16 (llama.cpp
+ *   OpenCL/CUDA dequant kernels, MLC q4f16); on NPUs/DSPs 8-bit weights run on
+ *   the int8 datapath and 4-bit weights (w4a16) on fp16. 16-bit weights run
+ *   in fp16 where the unit has an fp16 peak, else fp32. Non-matmul ops
+ *   (attention, norms, softmax) run in fp16 on GPU/NPU/DSP, fp32 on CPU.
+ * - Dequantization cost on CPUs: a quantized GEMV unpacks every weight once
+ *   per token (nibble mask/shift, offset subtract, per-group scale), about
+ *   DQ_OPS_CPU integer lane ops per weight on top of the 2 ops of the MAC. In
+ *   prefill the same unpacking is amortized over N tokens, so it matters only
+ *   in decode; it is why llama.cpp decode on few CPU cores is compute-bound
+ *   (T-MAC, arXiv 2407.00088, section 2). LUT runtimes (t-mac) have none;
+ *   GPUs, NPUs and DSPs dequantize in otherwise idle ALUs (0).
+ * - CPU threads: compute scales with the cores used, big cores first
+ *   (per-core throughput = freq x pipes x lanes of the dtype). DRAM
+ *   bandwidth saturates: bw(t) = min(bw_unit, sum of per-core bandwidths of
+ *   the cores used), per-core bandwidth from Little's law (see `perCoreBandwidth`).
+ * - Default threads: every core except the little (in-order efficiency) cluster
+ *   when the CPU has more than one cluster; all cores otherwise.
+ * - Efficiencies: unit efficiency (else device default) x runtime multiplier
+ *   for the unit kind x runtime multiplier for the weight format x the
+ *   runtime's per-device multiplier (written by `calibrate --from`); capped at 1.
+ *   Weight-format keys are the bits ("4", "16") and "q", which applies to
+ *   every quantized format (< 16 bit); an exact key multiplies on top of "q".
+ * - CPU work split: per-core rates add up (work stealing: XNNPACK's
+ *   pthreadpool, ggml's chunked mul_mat). `threadComputeFraction(...,
+ *   equalSplit)` models a static equal split paced by the slowest core; no
+ *   runtime uses it by default (EQUAL_SPLIT_RUNTIMES): on the calibration CSV
+ *   the equal split fitted worse (leave-one-row-out decode MAPE 26.9% vs 25.0%).
+ * - Energy of a phase: pJ/FLOP x FLOPs + pJ/byte x DRAM bytes + idle power x
+ *   time (static/idle power of the device while the phase runs).
+ */
+import type { Dtype, HardwareProfile, HardwareUnit, RuntimeProfile, UnitName } from './profile-schema.ts';
+import type { Op } from '../workload/types.ts';
+
+export type Bound = 'compute' | 'memory' | 'overhead';
+
+/** Everything the roofline needs about one (device, unit, runtime, weight bits, threads). */
+export interface UnitCtx {
+  device: string;
+  unit: UnitName;
+  runtime: string | undefined;
+  weight_bits: number;
+  /** Threads used (CPU), 0 for other units. */
+  threads: number;
+  /** Peak FLOP/s per dtype, already scaled to the threads used. */
+  peak: Record<Dtype, number>;
+  /** Dtype of matmul-like ops (matmul, lm_head, embedding) and of the rest. */
+  matmul_dtype: Dtype;
+  other_dtype: Dtype;
+  eta_c: number;
+  eta_m: number;
+  /** Raw DRAM bandwidth available to the unit (bytes/s), before eta_m. */
+  bw: number;
+  overhead_s: number;
+  /** Extra integer ops per weight element for dequantization (matmul-like ops). */
+  dq_ops_per_weight: number;
+  pj_per_flop: number;
+  pj_per_byte: number;
+  idle_w: number;
+  sustained_w: number;
+  capacity_bytes: number;
+}
+
+export interface PhaseCost {
+  time_s: number;
+  compute_s: number;
+  memory_s: number;
+  overhead_s: number;
+  flops: number;
+  bytes: number;
+  energy_j: number;
+  /** Bound of the phase: where most of its time went (compute-bound ops vs memory-bound ops vs fixed overheads). */
+  bound: Bound;
+}
+
+/** Dequantization integer ops per weight on CPUs (see header). */
+export const DQ_OPS_CPU = 3;
+/** DRAM load-to-use latency used in Little's law (LPDDR4X/5 phones and boards ~100-130 ns). */
+export const DRAM_LATENCY_S = 110e-9;
+const LINE_BYTES = 64;
+
+/** Op kinds that multiply by a weight matrix (use the matmul dtype; pay CPU dequantization). */
+export const MATMUL_KINDS: ReadonlySet<string> = new Set(['matmul', 'lm_head', 'embedding']);
+
+/**
+ * Outstanding cache-line misses one core sustains to DRAM (L1 miss buffers plus
+ * L2 prefetch streams). Per-core bandwidth = lines x 64 B / DRAM latency.
+ * Derived from the cores' published miss-handling capacity: in-order little
+ * cores (Cortex-A53/A55/A510/A520) track ~8 line fills; Cortex-A7x/X and
+ * Neoverse keep ~20-24 L1 misses plus L2 prefetch; Apple P-cores and Oryon
+ * sustain far more (AnandTech's M1 review measured ~58 GB/s from one Firestorm
+ * core, i.e. ~100 lines at 110 ns).
+ */
+export function outstandingLines(core: string): number {
+  const c = core.toLowerCase();
+  if (/a53|a55|a510|a520|a35|a7\b|little|icestorm|blizzard|sawtooth|e-core/.test(c)) return 8;
+  if (/firestorm|avalanche|everest|oryon|apple|m1|m2|m3|p-core/.test(c)) return 100;
+  if (/x1|x2|x3|x4|x925|neoverse-v/.test(c)) return 32;
+  return 24;
+}
+
+export function perCoreBandwidth(core: string): number {
+  return (outstandingLines(core) * LINE_BYTES) / DRAM_LATENCY_S;
+}
+
+type Cluster = NonNullable<HardwareUnit['clusters']>[number];
+
+/** Relative per-core throughput of a cluster's core for a dtype (ops/s up to a constant). */
+function coreRate(cl: Cluster, dtype: Dtype): number {
+  const lanesBits = cl.simd_bits * cl.simd_pipes;
+  let opsPerCycle: number;
+  switch (dtype) {
+    case 'fp32':
+      opsPerCycle = (lanesBits / 32) * 2;
+      break;
+    case 'fp16':
+      opsPerCycle = (lanesBits / 16) * 2;
+      break;
+    default:
+      // int8/int4: SDOT does 4 MACs per 32-bit lane; i8mm doubles it; without dotprod, widening MLA on 16-bit lanes.
+      opsPerCycle = cl.dotprod ? (lanesBits / 8) * 2 * (cl.i8mm ? 2 : 1) : (lanesBits / 16) * 2;
+  }
+  return opsPerCycle * cl.freq.value;
+}
+
+function isLittle(cl: Cluster, all: Cluster[]): boolean {
+  if (all.length < 2) return false;
+  const best = Math.max(...all.map((c) => coreRate(c, 'fp32')));
+  return outstandingLines(cl.core) <= 8 || coreRate(cl, 'fp32') < 0.3 * best;
+}
+
+export function defaultThreads(unit: HardwareUnit): number {
+  const cls = unit.clusters ?? [];
+  if (cls.length === 0) return 1;
+  const big = cls.filter((c) => !isLittle(c, cls)).reduce((s, c) => s + c.cores, 0);
+  return big > 0 ? big : cls.reduce((s, c) => s + c.cores, 0);
+}
+
+/** Cores used by `threads` threads, big (fastest) cores first. */
+function coresUsed(cls: Cluster[], threads: number): { cl: Cluster; n: number }[] {
+  const sorted = [...cls].sort((a, b) => coreRate(b, 'fp32') - coreRate(a, 'fp32'));
+  const out: { cl: Cluster; n: number }[] = [];
+  let left = threads;
+  for (const cl of sorted) {
+    if (left <= 0) break;
+    const n = Math.min(cl.cores, left);
+    out.push({ cl, n });
+    left -= n;
+  }
+  return out;
+}
+
+/**
+ * Fraction of the CPU's peak for `dtype` reached with `threads` threads (big cores first).
+ * `equalSplit`: the runtime hands every thread the same share of each operator
+ * (static partition plus a barrier per op, as llama.cpp/ggml does), so the
+ * slowest core used sets the pace: rate = threads x slowest per-core rate.
+ * Otherwise (work stealing, XNNPACK pthreadpool) the per-core rates add up.
+ */
+export function threadComputeFraction(unit: HardwareUnit, threads: number, dtype: Dtype, equalSplit = false): number {
+  const cls = unit.clusters ?? [];
+  if (cls.length === 0) return 1;
+  const total = cls.reduce((s, c) => s + c.cores * coreRate(c, dtype), 0);
+  if (total <= 0) return 1;
+  const used = coresUsed(cls, threads);
+  if (equalSplit) {
+    const n = used.reduce((s, u) => s + u.n, 0);
+    return (n * Math.min(...used.map((u) => coreRate(u.cl, dtype)))) / total;
+  }
+  return used.reduce((s, u) => s + u.n * coreRate(u.cl, dtype), 0) / total;
+}
+
+/**
+ * Saturating DRAM bandwidth of `threads` CPU threads: min(unit bandwidth, sum
+ * of per-core bandwidths); with `equalSplit`, threads x the smallest per-core
+ * bandwidth of the cores used.
+ */
+export function threadBandwidth(unit: HardwareUnit, threads: number, unitBw: number, equalSplit = false): number {
+  const cls = unit.clusters ?? [];
+  if (cls.length === 0) return unitBw;
+  const used = coresUsed(cls, threads);
+  const sum = equalSplit
+    ? used.reduce((s, u) => s + u.n, 0) * Math.min(...used.map((u) => perCoreBandwidth(u.cl.core)))
+    : used.reduce((s, u) => s + u.n * perCoreBandwidth(u.cl.core), 0);
+  return Math.min(unitBw, sum);
+}
+
+/** CPU runtimes that split each operator statically and evenly across threads (none by default; see header). */
+export const EQUAL_SPLIT_RUNTIMES = new Set<string>([]);
+
+/** Compute dtypes for matmul-like ops and for the rest (see header). */
+export function computeDtypes(kind: UnitName, weightBits: number, peakOf: (d: Dtype) => number): { matmul: Dtype; other: Dtype } {
+  const has = (d: Dtype) => peakOf(d) > 0;
+  const pick = (...ds: Dtype[]): Dtype => ds.find(has) ?? ds[ds.length - 1]!;
+  if (kind === 'cpu') {
+    const matmul = weightBits <= 8 ? pick('int8', 'fp16', 'fp32') : pick('fp16', 'fp32');
+    return { matmul, other: pick('fp32', 'fp16') };
+  }
+  if (kind === 'gpu') return { matmul: pick('fp16', 'fp32'), other: pick('fp16', 'fp32') };
+  // npu / dsp
+  const matmul = weightBits <= 4 ? pick('fp16', 'int8', 'int4', 'fp32') : weightBits <= 8 ? pick('int8', 'fp16', 'int4') : pick('fp16', 'int8', 'fp32');
+  return { matmul, other: pick('fp16', 'int8', 'fp32') };
+}
+
+function dqOps(kind: UnitName, weightBits: number, runtime: string | undefined): number {
+  if (kind !== 'cpu' || weightBits >= 16) return 0;
+  if (runtime === 't-mac') return 0;
+  return DQ_OPS_CPU;
+}
+
+type RtUnit = NonNullable<RuntimeProfile['units'][UnitName]>;
+
+/** Multiplier of a weight format: the exact bits key ("4") times the quantized-class key ("q", any < 16 bit). */
+function formatFactor(rt: RtUnit | undefined, bits: number, param: 'compute' | 'memory'): number {
+  const wf = rt?.weight_formats;
+  if (!wf) return 1;
+  const exact = wf[String(bits)]?.[param]?.value ?? 1;
+  const cls = bits < 16 ? (wf['q']?.[param]?.value ?? 1) : 1;
+  return exact * cls;
+}
+
+/** Multipliers a runtime applies to (eta_c, eta_m, overhead) on this device/unit/weight format. */
+export function runtimeMultipliers(
+  runtime: RuntimeProfile | undefined,
+  device: string,
+  unit: UnitName,
+  bits: number,
+): { compute: number; memory: number; overhead: number } {
+  if (!runtime) return { compute: 1, memory: 1, overhead: 1 };
+  const u = runtime.units[unit];
+  const d = runtime.devices?.[device]?.[unit];
+  const f = (x: { value: number } | undefined) => x?.value ?? 1;
+  return {
+    compute: f(u?.compute) * formatFactor(u, bits, 'compute') * f(d?.compute) * formatFactor(d, bits, 'compute'),
+    memory: f(u?.memory) * formatFactor(u, bits, 'memory') * f(d?.memory) * formatFactor(d, bits, 'memory'),
+    overhead: f(u?.overhead) * f(d?.overhead),
+  };
+}
+
+/** Resolve a unit context. Throws a readable error when the unit does not exist. */
+export function resolveUnitCtx(
+  profile: HardwareProfile,
+  unitName: UnitName,
+  runtime: RuntimeProfile | undefined,
+  weightBits: number,
+  threads?: number,
+): UnitCtx {
+  const unit = profile.units[unitName];
+  if (!unit) {
+    throw new Error(`device ${profile.id} has no unit "${unitName}" (units: ${Object.keys(profile.units).join(', ')})`);
+  }
+  const isCpu = unitName === 'cpu' && (unit.clusters?.length ?? 0) > 0;
+  const totalCores = unit.clusters?.reduce((s, c) => s + c.cores, 0) ?? 0;
+  const t = isCpu ? Math.max(1, Math.min(totalCores, Math.round(threads ?? defaultThreads(unit)))) : 0;
+  const rawPeak = (d: Dtype) => unit.peak[d]?.value ?? 0;
+  const peak = {} as Record<Dtype, number>;
+  const eq = EQUAL_SPLIT_RUNTIMES.has(runtime?.id ?? '');
+  for (const d of ['fp32', 'fp16', 'int8', 'int4'] as Dtype[]) peak[d] = isCpu ? rawPeak(d) * threadComputeFraction(unit, t, d, eq) : rawPeak(d);
+  const dt = computeDtypes(unitName, weightBits, rawPeak);
+  const mult = runtimeMultipliers(runtime, profile.id, unitName, weightBits);
+  const eff = unit.efficiency ?? profile.defaults.efficiency;
+  const unitBw = (unit.memory?.value ?? profile.memory.bandwidth.value) * (unit.bandwidth_share?.value ?? 1);
+  return {
+    device: profile.id,
+    unit: unitName,
+    runtime: runtime?.id,
+    weight_bits: weightBits,
+    threads: t,
+    peak,
+    matmul_dtype: dt.matmul,
+    other_dtype: dt.other,
+    eta_c: Math.min(1, eff.compute.value * mult.compute),
+    eta_m: Math.min(1, eff.memory.value * mult.memory),
+    bw: isCpu ? threadBandwidth(unit, t, unitBw, eq) : unitBw,
+    overhead_s: unit.overhead.value * mult.overhead,
+    dq_ops_per_weight: dqOps(unitName, weightBits, runtime?.id),
+    pj_per_flop: unit.energy.pj_per_flop.value,
+    pj_per_byte: unit.energy.pj_per_dram_byte.value,
+    idle_w: profile.power.idle.value,
+    sustained_w: profile.power.sustained.value,
+    capacity_bytes: profile.memory.capacity.value,
+  };
+}
+
+export function opBytes(op: Op): number {
+  return op.weight_bytes + op.kv_read_bytes + op.kv_write_bytes + op.act_bytes;
+}
+
+/** Effective arithmetic of one instance, with CPU dequantization work for matmul-like ops. */
+export function opFlopsEff(op: Op, ctx: UnitCtx): number {
+  if (ctx.dq_ops_per_weight === 0 || !MATMUL_KINDS.has(op.kind) || op.weight_bytes === 0) return op.flops;
+  const weights = (op.weight_bytes * 8) / ctx.weight_bits;
+  return op.flops + ctx.dq_ops_per_weight * weights;
+}
+
+function peakFor(op: Op, ctx: UnitCtx): number {
+  const d = MATMUL_KINDS.has(op.kind) ? ctx.matmul_dtype : ctx.other_dtype;
+  return ctx.peak[d];
+}
+
+/** Compute and memory time of one instance of an op (no overhead). */
+export function opTimes(op: Op, ctx: UnitCtx): { compute_s: number; memory_s: number } {
+  const peak = peakFor(op, ctx);
+  const f = opFlopsEff(op, ctx);
+  const compute_s = f === 0 ? 0 : peak > 0 ? f / (peak * ctx.eta_c) : Infinity;
+  const memory_s = opBytes(op) / (ctx.bw * ctx.eta_m);
+  return { compute_s, memory_s };
+}
+
+/** Time of all `repeat` instances of an op: repeat x (max(compute, memory) + overhead). */
+export function opTime(op: Op, ctx: UnitCtx): number {
+  const { compute_s, memory_s } = opTimes(op, ctx);
+  return op.repeat * (Math.max(compute_s, memory_s) + ctx.overhead_s);
+}
+
+/** Time, bound and energy of a sequence of ops run one after another on one unit. */
+export function phaseCost(ops: readonly Op[], ctx: UnitCtx): PhaseCost {
+  let time = 0;
+  let cBound = 0;
+  let mBound = 0;
+  let over = 0;
+  let cSum = 0;
+  let mSum = 0;
+  let flops = 0;
+  let bytes = 0;
+  for (const op of ops) {
+    const { compute_s, memory_s } = opTimes(op, ctx);
+    const r = op.repeat;
+    const t = Math.max(compute_s, memory_s);
+    if (compute_s >= memory_s) cBound += r * t;
+    else mBound += r * t;
+    over += r * ctx.overhead_s;
+    time += r * (t + ctx.overhead_s);
+    cSum += r * compute_s;
+    mSum += r * memory_s;
+    flops += r * op.flops;
+    bytes += r * opBytes(op);
+  }
+  const energy_j = (ctx.pj_per_flop * flops + ctx.pj_per_byte * bytes) * 1e-12 + ctx.idle_w * time;
+  const bound: Bound = over > cBound && over > mBound ? 'overhead' : cBound >= mBound ? 'compute' : 'memory';
+  return { time_s: time, compute_s: cSum, memory_s: mSum, overhead_s: over, flops, bytes, energy_j, bound };
+}
+
+/**
+ * Merge the op lists of several sequences processed as one batch: weight
+ * matrices are read once, everything else (and embedding rows) adds up. Lists must come from the same
+ * model (same op order).
+ */
+export function mergeBatch(lists: readonly (readonly Op[])[]): Op[] {
+  if (lists.length === 1) return lists[0]!.slice();
+  const first = lists[0]!;
+  return first.map((op, i) => {
+    const m: Op = { ...op, flops: 0, weight_bytes: 0, kv_read_bytes: 0, kv_write_bytes: 0, act_bytes: 0 };
+    for (const l of lists) {
+      const o = l[i]!;
+      m.flops += o.flops;
+      // embedding rows are gathered per token; matrices are streamed once for the whole batch
+      m.weight_bytes = op.kind === 'embedding' ? m.weight_bytes + o.weight_bytes : Math.max(m.weight_bytes, o.weight_bytes);
+      m.kv_read_bytes += o.kv_read_bytes;
+      m.kv_write_bytes += o.kv_write_bytes;
+      m.act_bytes += o.act_bytes;
+    }
+    return m;
+  });
+}
+
+/** Ridge point (FLOP/byte) of a unit context for its matmul dtype. */
+export function ridgePoint(ctx: UnitCtx, dtype: Dtype = ctx.matmul_dtype): number {
+  return (ctx.peak[dtype] * ctx.eta_c) / (ctx.bw * ctx.eta_m);
+}

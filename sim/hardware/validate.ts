@@ -1,0 +1,205 @@
+/**
+ * Validation of the roofline against published LLM measurements: rows in the
+ * column layout of measurements-calibration.csv (model, weight_bits, device,
+ * unit, runtime, threads, prompt_tokens, prefill_tok_s, decode_tok_s; other
+ * columns ignored). Prefill over prompt_tokens (empty: 128); decode averaged
+ * over gen = 128 tokens from an empty context, as llama-bench's tgN measures
+ * it (most rows; for the few measured after a short prompt the KV difference is
+ * a few percent). A row that cannot be predicted is returned under `errors`,
+ * never skipped.
+ */
+import { readFileSync } from 'node:fs';
+import { parseCsv as parseCsvRaw } from '../../analysis/load.ts';
+import { predict, type TweakFn } from './predict.ts';
+import { UNIT_NAMES, type UnitName } from './profile-schema.ts';
+
+export interface MeasurementRow {
+  /** 1-based data row number in the file (header excluded). */
+  line: number;
+  model: string;
+  weight_bits: number;
+  device: string;
+  unit: UnitName;
+  runtime: string | undefined;
+  threads: number | undefined;
+  prompt_tokens: number | undefined;
+  prefill_tok_s: number | undefined;
+  decode_tok_s: number | undefined;
+  source: string | undefined;
+}
+
+export const DEFAULT_PROMPT = 128;
+export const DEFAULT_GEN = 128;
+
+/** RFC 4180 CSV (analysis/load.ts parser), blank lines dropped. */
+export function parseCsv(text: string): string[][] {
+  return parseCsvRaw(text).filter((row) => row.some((f) => f.trim() !== ''));
+}
+
+export interface RowProblem {
+  line: number;
+  message: string;
+}
+
+function num(s: string | undefined): number | undefined {
+  if (s === undefined || s.trim() === '') return undefined;
+  const x = Number(s);
+  return Number.isFinite(x) ? x : NaN;
+}
+
+/** Parse measurement rows; malformed rows become problems (reported as errors by validate). */
+export function parseMeasurements(text: string): { rows: MeasurementRow[]; problems: RowProblem[] } {
+  const table = parseCsv(text);
+  const header = (table[0] ?? []).map((h) => h.trim());
+  const col = (name: string) => header.indexOf(name);
+  const need = ['model', 'weight_bits', 'device', 'unit'];
+  const missing = need.filter((n) => col(n) < 0);
+  if (missing.length > 0) throw new Error(`CSV lacks column(s) ${missing.join(', ')} (header: ${header.join(',')})`);
+  const rows: MeasurementRow[] = [];
+  const problems: RowProblem[] = [];
+  for (let r = 1; r < table.length; r++) {
+    const cells = table[r]!;
+    const get = (name: string) => {
+      const i = col(name);
+      return i < 0 ? undefined : cells[i]?.trim();
+    };
+    const line = r;
+    const unit = get('unit') ?? '';
+    const row: MeasurementRow = {
+      line,
+      model: get('model') ?? '',
+      weight_bits: num(get('weight_bits')) ?? NaN,
+      device: get('device') ?? '',
+      unit: unit as UnitName,
+      runtime: get('runtime') || undefined,
+      threads: num(get('threads')),
+      prompt_tokens: num(get('prompt_tokens')),
+      prefill_tok_s: num(get('prefill_tok_s')),
+      decode_tok_s: num(get('decode_tok_s')),
+      source: get('source') || undefined,
+    };
+    const bad: string[] = [];
+    if (!(UNIT_NAMES as readonly string[]).includes(unit)) bad.push(`unit "${unit}" is not one of ${UNIT_NAMES.join(', ')}`);
+    if (!Number.isFinite(row.weight_bits) || row.weight_bits <= 0) bad.push(`weight_bits "${get('weight_bits')}" is not a positive number`);
+    for (const k of ['threads', 'prompt_tokens', 'prefill_tok_s', 'decode_tok_s'] as const) {
+      if (Number.isNaN(row[k])) bad.push(`${k} "${get(k)}" is not a number`);
+    }
+    if (row.prefill_tok_s === undefined && row.decode_tok_s === undefined) bad.push('no prefill_tok_s or decode_tok_s to compare with');
+    if (bad.length > 0) problems.push({ line, message: bad.join('; ') });
+    else rows.push(row);
+  }
+  return { rows, problems };
+}
+
+export function readMeasurements(path: string): { rows: MeasurementRow[]; problems: RowProblem[] } {
+  return parseMeasurements(readFileSync(path, 'utf8'));
+}
+
+/** What a predictor returns for one row (tokens per second). */
+export interface RowPrediction {
+  prefill_tok_s: number;
+  decode_tok_s: number;
+  prefill_bound: string;
+  decode_bound: string;
+}
+
+export type RowPredictor = (row: MeasurementRow) => RowPrediction;
+
+export interface ValidatedRow {
+  line: number;
+  model: string;
+  weight_bits: number;
+  device: string;
+  unit: string;
+  runtime: string;
+  threads: number | '';
+  prompt_tokens: number;
+  measured_prefill_tok_s: number | '';
+  predicted_prefill_tok_s: number | '';
+  prefill_ape_pct: number | '';
+  prefill_bound: string;
+  measured_decode_tok_s: number | '';
+  predicted_decode_tok_s: number | '';
+  decode_ape_pct: number | '';
+  decode_bound: string;
+}
+
+export interface ValidationReport {
+  rows: number;
+  /** Mean absolute percentage error, percent (e.g. 18.5 = 18.5%). null when no row has that measurement. */
+  decode_mape: number | null;
+  prefill_mape: number | null;
+  decode_n: number;
+  prefill_n: number;
+  errors: { line: number; model: string; device: string; unit: string; runtime: string; message: string }[];
+  predictions: ValidatedRow[];
+}
+
+/** Absolute percentage error, percent. */
+export function ape(pred: number, meas: number): number {
+  return (Math.abs(pred - meas) / Math.abs(meas)) * 100;
+}
+
+function mean(xs: number[]): number | null {
+  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+export function validateRows(rows: readonly MeasurementRow[], predictor: RowPredictor, problems: readonly RowProblem[] = []): ValidationReport {
+  const errors: ValidationReport['errors'] = problems.map((p) => ({ line: p.line, model: '', device: '', unit: '', runtime: '', message: p.message }));
+  const out: ValidatedRow[] = [];
+  const dApe: number[] = [];
+  const pApe: number[] = [];
+  for (const row of rows) {
+    let p: RowPrediction;
+    try {
+      p = predictor(row);
+      if (!Number.isFinite(p.prefill_tok_s) || !Number.isFinite(p.decode_tok_s)) throw new Error('prediction is not a finite number (missing peak or bandwidth?)');
+    } catch (e) {
+      errors.push({ line: row.line, model: row.model, device: row.device, unit: row.unit, runtime: row.runtime ?? '', message: (e as Error).message });
+      continue;
+    }
+    const pe = row.prefill_tok_s !== undefined ? ape(p.prefill_tok_s, row.prefill_tok_s) : undefined;
+    const de = row.decode_tok_s !== undefined ? ape(p.decode_tok_s, row.decode_tok_s) : undefined;
+    if (pe !== undefined) pApe.push(pe);
+    if (de !== undefined) dApe.push(de);
+    out.push({
+      line: row.line,
+      model: row.model,
+      weight_bits: row.weight_bits,
+      device: row.device,
+      unit: row.unit,
+      runtime: row.runtime ?? '',
+      threads: row.threads ?? '',
+      prompt_tokens: row.prompt_tokens ?? DEFAULT_PROMPT,
+      measured_prefill_tok_s: row.prefill_tok_s ?? '',
+      predicted_prefill_tok_s: row.prefill_tok_s !== undefined ? p.prefill_tok_s : '',
+      prefill_ape_pct: pe ?? '',
+      prefill_bound: row.prefill_tok_s !== undefined ? p.prefill_bound : '',
+      measured_decode_tok_s: row.decode_tok_s ?? '',
+      predicted_decode_tok_s: row.decode_tok_s !== undefined ? p.decode_tok_s : '',
+      decode_ape_pct: de ?? '',
+      decode_bound: row.decode_tok_s !== undefined ? p.decode_bound : '',
+    });
+  }
+  return { rows: rows.length + problems.length, decode_mape: mean(dApe), prefill_mape: mean(pApe), decode_n: dApe.length, prefill_n: pApe.length, errors, predictions: out };
+}
+
+/** Prediction for one measurement row: prefill over prompt_tokens (default 128), decode of 128 tokens from context 0. */
+export function predictRow(row: MeasurementRow, tweak?: TweakFn): RowPrediction {
+  const r = predict(
+    {
+      device: row.device,
+      unit: row.unit,
+      model: row.model,
+      weight_bits: row.weight_bits,
+      runtime: row.runtime,
+      threads: row.threads,
+      prompt: row.prompt_tokens ?? DEFAULT_PROMPT,
+      gen: DEFAULT_GEN,
+      decode_start: 0,
+    },
+    tweak,
+  );
+  return { prefill_tok_s: r.prefill_tok_s, decode_tok_s: r.decode_tok_s, prefill_bound: r.prefill_bound, decode_bound: r.decode_bound };
+}
+

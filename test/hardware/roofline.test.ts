@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import type { HardwareProfile, RuntimeProfile } from '../../sim/hardware/profile-schema.ts';
+import type { Op } from '../../sim/workload/types.ts';
+import {
+  mergeBatch,
+  opTime,
+  perCoreBandwidth,
+  phaseCost,
+  resolveUnitCtx,
+  runtimeMultipliers,
+  threadBandwidth,
+  threadComputeFraction,
+} from '../../sim/hardware/roofline.ts';
+
+const S = (value: number) => ({ value, derived: 'synthetic test value' });
+
+/** A synthetic device: 1 TFLOP/s fp16 GPU, 100 GB/s DRAM; a 2-cluster CPU (2 big + 4 little). */
+function synthProfile(): HardwareProfile {
+  return {
+    id: 'synth',
+    name: 'Synthetic',
+    kind: 'soc',
+    vendor: 'test',
+    memory: { bandwidth: S(100e9), capacity: S(8e9) },
+    power: { idle: S(1), sustained: S(5) },
+    defaults: { efficiency: { compute: S(0.5), memory: S(0.8) } },
+    units: {
+      gpu: {
+        name: 'synth gpu',
+        kind: 'gpu',
+        peak: { fp16: S(1e12), fp32: S(0.5e12) },
+        overhead: S(10e-6),
+        energy: { pj_per_flop: S(1), pj_per_dram_byte: S(100) },
+      },
+      cpu: {
+        name: 'synth cpu',
+        kind: 'cpu',
+        clusters: [
+          { name: 'big', core: 'cortex-a76', cores: 2, freq: S(2e9), simd_bits: 128, simd_pipes: 2, dotprod: true, i8mm: false },
+          { name: 'little', core: 'cortex-a55', cores: 4, freq: S(1e9), simd_bits: 128, simd_pipes: 1, dotprod: true, i8mm: false },
+        ],
+        // 2 x 16 + 4 x 4 = 48 GFLOP/s fp32 (2 pipes x 4 lanes x 2 x 2 GHz per big core)
+        peak: { fp32: S(48e9), fp16: S(96e9), int8: S(192e9) },
+        overhead: S(1e-6),
+        energy: { pj_per_flop: S(5), pj_per_dram_byte: S(150) },
+        efficiency: { compute: S(1), memory: S(1) },
+      },
+    },
+  };
+}
+
+function op(p: Partial<Op>): Op {
+  return { name: 'x', kind: 'matmul', repeat: 1, flops: 0, weight_bytes: 0, kv_read_bytes: 0, kv_write_bytes: 0, act_bytes: 0, compute_dtype: 'fp16', ...p };
+}
+
+describe('roofline op time', () => {
+  const prof = synthProfile();
+  const gpu = resolveUnitCtx(prof, 'gpu', undefined, 16);
+
+  it('memory-bound op: bytes / (bw x eta_m) + overhead', () => {
+    // 1 GB of weights, 2 GFLOP: memory 1e9 / (100e9 x 0.8) = 12.5 ms; compute 2e9 / (1e12 x 0.5) = 4 ms
+    const t = opTime(op({ flops: 2e9, weight_bytes: 1e9 }), gpu);
+    expect(t).toBeCloseTo(0.0125 + 10e-6, 9);
+    expect(phaseCost([op({ flops: 2e9, weight_bytes: 1e9 })], gpu).bound).toBe('memory');
+  });
+
+  it('compute-bound op: flops / (peak x eta_c) + overhead, repeat multiplies', () => {
+    // 100 GFLOP, 10 MB: compute 100e9 / 0.5e12 = 0.2 s; memory 1e7 / 8e10 = 0.125 ms
+    const o = op({ flops: 100e9, weight_bytes: 5e6, act_bytes: 5e6, repeat: 3 });
+    expect(opTime(o, gpu)).toBeCloseTo(3 * (0.2 + 10e-6), 9);
+    const pc = phaseCost([o], gpu);
+    expect(pc.bound).toBe('compute');
+    expect(pc.flops).toBe(300e9);
+    expect(pc.bytes).toBe(3e7);
+  });
+
+  it('tiny ops are overhead-bound and the overhead is added once per instance', () => {
+    const o = op({ kind: 'norm', flops: 1e3, act_bytes: 1e3, repeat: 100 });
+    const pc = phaseCost([o], gpu);
+    expect(pc.overhead_s).toBeCloseTo(100 * 10e-6, 12);
+    expect(pc.bound).toBe('overhead');
+  });
+
+  it('energy = pJ/FLOP x FLOPs + pJ/byte x bytes + idle power x time', () => {
+    const o = op({ flops: 2e9, weight_bytes: 1e9 });
+    const pc = phaseCost([o], gpu);
+    expect(pc.energy_j).toBeCloseTo(2e9 * 1e-12 + 1e9 * 100e-12 + 1 * pc.time_s, 9);
+  });
+
+  it('batch merge reads weights once and adds the rest', () => {
+    const a = [op({ flops: 10, weight_bytes: 100, kv_read_bytes: 5 })];
+    const m = mergeBatch([a, a, a]);
+    expect(m[0]).toMatchObject({ flops: 30, weight_bytes: 100, kv_read_bytes: 15 });
+  });
+});
+
+describe('CPU threads', () => {
+  const prof = synthProfile();
+  const cpu = prof.units.cpu!;
+
+  it('compute scales with threads, big cores first', () => {
+    expect(threadComputeFraction(cpu, 1, 'fp32')).toBeCloseTo(16 / 48, 9);
+    expect(threadComputeFraction(cpu, 2, 'fp32')).toBeCloseTo(32 / 48, 9);
+    expect(threadComputeFraction(cpu, 3, 'fp32')).toBeCloseTo(36 / 48, 9);
+    expect(threadComputeFraction(cpu, 6, 'fp32')).toBeCloseTo(1, 9);
+  });
+
+  it('equal split: the slowest core used paces every thread', () => {
+    expect(threadComputeFraction(cpu, 2, 'fp32', true)).toBeCloseTo(32 / 48, 9);
+    expect(threadComputeFraction(cpu, 3, 'fp32', true)).toBeCloseTo((3 * 4) / 48, 9);
+    expect(threadBandwidth(cpu, 3, 1000e9, true)).toBeCloseTo(3 * perCoreBandwidth('cortex-a55'), 0);
+  });
+
+  it('bandwidth saturates: min(total, sum of per-core bandwidths)', () => {
+    const big = perCoreBandwidth('cortex-a76');
+    const little = perCoreBandwidth('cortex-a55');
+    expect(threadBandwidth(cpu, 1, 100e9)).toBeCloseTo(big, 0);
+    expect(threadBandwidth(cpu, 2, 100e9)).toBeCloseTo(2 * big, 0);
+    expect(threadBandwidth(cpu, 6, 20e9)).toBe(20e9);
+    const bws = [1, 2, 3, 4, 5, 6].map((t) => threadBandwidth(cpu, t, 30e9));
+    for (let i = 1; i < bws.length; i++) expect(bws[i]!).toBeGreaterThanOrEqual(bws[i - 1]!);
+    expect(bws[5]).toBe(30e9);
+    expect(threadBandwidth(cpu, 3, 1000e9)).toBeCloseTo(2 * big + little, 0);
+  });
+
+  it('default threads skip the little cluster; threads are clamped to the core count', () => {
+    expect(resolveUnitCtx(prof, 'cpu', undefined, 4).threads).toBe(2);
+    expect(resolveUnitCtx(prof, 'cpu', undefined, 4, 64).threads).toBe(6);
+  });
+
+  it('quantized CPU matmuls run int8 and pay dequantization in decode', () => {
+    const ctx = resolveUnitCtx(prof, 'cpu', undefined, 4, 2);
+    expect(ctx.matmul_dtype).toBe('int8');
+    expect(ctx.dq_ops_per_weight).toBeGreaterThan(0);
+    // GEMV over 1e9 4-bit weights (0.5 GB): 2e9 MAC ops + dq x 1e9 ops at 2/6 x 192 GOP/s
+    const t = opTime(op({ flops: 2e9, weight_bytes: 0.5e9 }), ctx);
+    const peak = (192e9 * 32) / 48;
+    const expectC = (2e9 + ctx.dq_ops_per_weight * 1e9) / peak;
+    const expectM = 0.5e9 / ctx.bw;
+    expect(t).toBeCloseTo(Math.max(expectC, expectM) + 1e-6, 9);
+  });
+});
+
+describe('runtime multipliers', () => {
+  it('unit kind x weight format x device override, efficiencies capped at 1', () => {
+    const rt: RuntimeProfile = {
+      id: 'rt',
+      name: 'rt',
+      source: 'test',
+      units: { gpu: { compute: S(0.5), memory: S(0.9), overhead: S(2), weight_formats: { '4': { compute: S(0.8) } } } },
+      devices: { synth: { gpu: { memory: S(2) } } },
+    };
+    const m = runtimeMultipliers(rt, 'synth', 'gpu', 4);
+    expect(m.compute).toBeCloseTo(0.4, 12);
+    expect(m.memory).toBeCloseTo(1.8, 12);
+    expect(m.overhead).toBe(2);
+    const ctx = resolveUnitCtx(synthProfile(), 'gpu', rt, 4);
+    expect(ctx.eta_m).toBe(1);
+    expect(ctx.eta_c).toBeCloseTo(0.2, 12);
+    expect(ctx.overhead_s).toBeCloseTo(20e-6, 12);
+    expect(runtimeMultipliers(rt, 'other', 'gpu', 16).memory).toBeCloseTo(0.9, 12);
+  });
+
+  it('unknown unit is a readable error', () => {
+    expect(() => resolveUnitCtx(synthProfile(), 'npu', undefined, 4)).toThrow(/no unit "npu"/);
+  });
+});
+

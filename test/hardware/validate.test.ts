@@ -1,0 +1,134 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fitFromMeasurements, writeFit } from '../../sim/calibration/from-measurements.ts';
+import { predict, setProfileDirs, splitPlan, type TweakFn } from '../../sim/hardware/predict.ts';
+import { PROFILE_DIR, parseYamlWith } from '../../sim/hardware/profiles.ts';
+import { profileSchema, runtimeSchema } from '../../sim/hardware/profile-schema.ts';
+import { parseCsv, parseMeasurements, predictRow, validateRows } from '../../sim/hardware/validate.ts';
+import { validateMeasurementsFile } from '../../sim/cli/commands/validate.ts';
+
+const CAL = '/work/shared/reference/measurements-calibration.csv';
+const HEADER = 'model,weight_bits,quant,device,unit,runtime,threads,prompt_tokens,prefill_tok_s,decode_tok_s,source';
+
+describe('validate on the calibration CSV', () => {
+  const rep = validateMeasurementsFile(CAL);
+
+  it('predicts every row (no errors)', () => {
+    expect(rep.errors).toEqual([]);
+    expect(rep.rows).toBe(readFileSync(CAL, 'utf8').trim().split('\n').length - 1);
+    expect(rep.decode_n).toBeGreaterThan(50);
+    expect(rep.prefill_n).toBeGreaterThan(20);
+  });
+
+  it('meets the fidelity bars: decode MAPE <= 25%, prefill MAPE <= 40%', () => {
+    expect(rep.decode_mape!).toBeLessThanOrEqual(25);
+    expect(rep.prefill_mape!).toBeLessThanOrEqual(40);
+  });
+});
+
+describe('validate rows', () => {
+  it('unknown model, unknown device and a model too large land in errors', () => {
+    const csv = [
+      HEADER,
+      'no-such-model,4,Q4_0,raspberry-pi-5,cpu,llama.cpp,4,,,1.0,x',
+      'llama-2-7b,4,Q4_0,no-such-device,cpu,llama.cpp,4,,,1.0,x',
+      'llama-2-70b,16,F16,raspberry-pi-5,cpu,llama.cpp,4,,,1.0,x',
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,tpu,llama.cpp,4,,,1.0,x',
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,cpu,llama.cpp,4,,,2.0,x',
+    ].join('\n');
+    const { rows, problems } = parseMeasurements(csv);
+    const rep = validateRows(rows, (r) => predictRow(r), problems);
+    expect(rep.rows).toBe(5);
+    expect(rep.errors.map((e) => e.line).sort()).toEqual([1, 2, 3, 4]);
+    expect(rep.errors.find((e) => e.line === 1)!.message).toMatch(/no-such-model/);
+    expect(rep.errors.find((e) => e.line === 2)!.message).toMatch(/no-such-device/);
+    expect(rep.errors.find((e) => e.line === 3)!.message).toMatch(/GB/);
+    expect(rep.errors.find((e) => e.line === 4)!.message).toMatch(/unit/);
+    expect(rep.predictions).toHaveLength(1);
+    expect(rep.decode_n).toBe(1);
+  });
+
+  it('empty prompt_tokens: prefill over 128 tokens, decode from context 0', () => {
+    const { rows } = parseMeasurements([HEADER, 'llama-3.2-1b,4,Q4_0,snapdragon-8-gen-3,gpu,llama.cpp,,,100,10,x'].join('\n'));
+    const p = predictRow(rows[0]!);
+    const q = predict({ device: 'snapdragon-8-gen-3', unit: 'gpu', model: 'llama-3.2-1b', weight_bits: 4, runtime: 'llama.cpp', prompt: 128, gen: 128, decode_start: 0 });
+    expect(p.prefill_tok_s).toBeCloseTo(q.prefill_tok_s, 9);
+    expect(p.decode_tok_s).toBeCloseTo(q.decode_tok_s, 9);
+  });
+
+  it('parses quoted CSV fields with commas and doubled quotes', () => {
+    expect(parseCsv('a,"b, c","d ""e"""\r\n1,2,3\n')).toEqual([
+      ['a', 'b, c', 'd "e"'],
+      ['1', '2', '3'],
+    ]);
+  });
+});
+
+describe('predict', () => {
+  it('JSON has every field the CLI promises, with consistent values', () => {
+    const r = predict({ device: 'jetson-orin-nano', unit: 'gpu', model: 'llama-3.2-3b', weight_bits: 4, runtime: 'mlc-llm', prompt: 256, gen: 64 });
+    for (const k of ['prefill_tok_s', 'decode_tok_s', 'ttft_s', 'tpot_s', 'prefill_bound', 'decode_bound', 'energy_j_per_token', 'memory']) expect(r).toHaveProperty(k);
+    for (const k of ['weights_bytes', 'kv_bytes', 'activations_bytes', 'total_bytes', 'capacity_bytes']) expect(r.memory).toHaveProperty(k);
+    expect(r.prefill_tok_s).toBeCloseTo(256 / r.ttft_s, 9);
+    expect(r.decode_tok_s).toBeCloseTo(1 / r.tpot_s, 9);
+    expect(r.prefill_bound).toBe('compute');
+    expect(r.decode_bound).toBe('memory');
+    expect(r.energy_j_per_token).toBeGreaterThan(0);
+  });
+
+  it('decode slows down as the context grows (KV reads)', () => {
+    const q = { device: 'a100-80gb', unit: 'gpu' as const, model: 'llama-2-7b', weight_bits: 16, runtime: 'llama.cpp', gen: 128 };
+    expect(predict({ ...q, prompt: 8192 }).tpot_s).toBeGreaterThan(predict({ ...q, prompt: 16 }).tpot_s);
+  });
+
+  it('split plan: prefill on one unit, decode on another', () => {
+    const s = splitPlan({ device: 'snapdragon-8-gen-3', model: 'llama-3.2-1b', weight_bits: 4, prefill: { unit: 'gpu', runtime: 'llama.cpp' }, decode: { unit: 'cpu', runtime: 'llama.cpp' }, prompt: 512, gen: 128 });
+    expect(s.total_s).toBeCloseTo(s.prefill.ttft_s + 128 * s.decode.tpot_s, 9);
+    expect(s.prefill.unit).toBe('gpu');
+    expect(s.decode.unit).toBe('cpu');
+  });
+});
+
+describe('calibrate --from', () => {
+  it('recovers a known efficiency multiplier from synthetic measurements', () => {
+    // measurements = predictions with eta_m x 0.5 on rk3588 npu: the fit must find ~0.5
+    const models = ['tinyllama-1.1b', 'qwen2-1.5b', 'gemma-2-2b', 'llama-3-8b'];
+    const half: TweakFn = (d, u) => (d === 'rk3588' && u === 'npu' ? { compute: 1, memory: 0.5 } : undefined);
+    const lines = models.map((m) => {
+      const { rows } = parseMeasurements([HEADER, `${m},8,w8a8,rk3588,npu,rkllm,,64,,1,x`].join('\n'));
+      return `${m},8,w8a8,rk3588,npu,rkllm,,64,,${predictRow(rows[0]!, half).decode_tok_s},x`;
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'mei-h5-'));
+    const csv = join(dir, 'synthetic.csv');
+    writeFileSync(csv, [HEADER, ...lines].join('\n') + '\n');
+    const res = fitFromMeasurements({ csvPath: csv, device: 'rk3588', lambda: 1e-6 });
+    const g = res.groups.find((x) => x.param === 'memory')!;
+    expect(g.multiplier).toBeGreaterThan(0.45);
+    expect(g.multiplier).toBeLessThan(0.55);
+    expect(res.after_loo.decode!).toBeLessThan(res.before.decode!);
+    expect(res.after_loo.decode!).toBeLessThan(5);
+  });
+
+  it('writes the fit into schema-valid YAML that reproduces the fitted predictions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mei-h5-prof-'));
+    cpSync(PROFILE_DIR, dir, { recursive: true });
+    const csv = join(dir, 'rk.csv');
+    const src = readFileSync(CAL, 'utf8').trim().split('\n');
+    writeFileSync(csv, [src[0], ...src.slice(1).filter((l) => l.includes(',rk3588,'))].join('\n') + '\n');
+    const res = fitFromMeasurements({ csvPath: csv, device: 'all', levels: ['runtime', 'device', 'pair'] });
+    const files = writeFit(res, { profiles: [dir], runtimes: [join(dir, 'runtimes')] });
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) parseYamlWith(f, f.includes('/runtimes/') ? runtimeSchema : profileSchema);
+    try {
+      setProfileDirs({ profiles: [dir], runtimes: [join(dir, 'runtimes')] });
+      const rep = validateMeasurementsFile(csv);
+      expect(rep.errors).toEqual([]);
+      expect(rep.decode_mape!).toBeCloseTo(res.after_fit.decode!, 1);
+      expect(rep.decode_mape!).toBeLessThan(res.before.decode!);
+    } finally {
+      setProfileDirs(undefined);
+    }
+  });
+});
