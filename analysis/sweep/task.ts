@@ -5,7 +5,7 @@
  * small. A run that throws yields an error result; the batch goes on.
  */
 import type { Scenario } from '../../sim/scenario/schema.ts';
-import { runScenario } from '../../sim/world/run.ts';
+import { prepareScenario, runScenario } from '../../sim/world/run.ts';
 
 export interface Task {
   /** Scenario per hash (seed ignored), only those the runs need. */
@@ -37,14 +37,26 @@ export function errorText(e: unknown): string {
   return one.length > 500 ? `${one.slice(0, 497)}...` : one || 'error';
 }
 
-export function runTask(task: Task): TaskResult {
+export async function runTask(task: Task): Promise<TaskResult> {
   const t0 = performance.now();
   const outcomes: RunOutcome[] = [];
+  const prepared = new Map<string, string | null>();
   for (const r of task.runs) {
     const base = task.scenarios[r.hash];
     const s = performance.now();
     try {
       if (base === undefined) throw new Error(`task has no scenario for hash ${r.hash}`);
+      if (!prepared.has(r.hash)) {
+        // Once per scenario in this task: domains' async setup (e.g. the HiGHS solver).
+        try {
+          await prepareScenario(base);
+          prepared.set(r.hash, null);
+        } catch (e) {
+          prepared.set(r.hash, errorText(e));
+        }
+      }
+      const prepError = prepared.get(r.hash);
+      if (prepError) throw new Error(prepError);
       const res = runScenario({ ...base, seed: r.seed }, { outDir: null });
       outcomes.push({ hash: r.hash, seed: r.seed, metrics: res.metrics, error: null, wall_s: res.wall_s, events: res.events, simulated_s: res.simulated_s });
     } catch (e) {

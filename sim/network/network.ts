@@ -5,6 +5,7 @@ import type { Domain, World } from '../world/world.ts';
 import { CLOUD, type NetworkService, type TransferOwner } from './api.ts';
 import { CQI_TABLE_1, drawGain, noisePowerW, shadowingDb, snr, spectralEfficiency, type LinkConfig, type PathLossModel } from './channel.ts';
 import { topologySchema, type TopologySpec } from './schema.ts';
+import { buildMobility } from './mobility.ts';
 import { Topology } from './topology.ts';
 
 /** Event kinds: a flow's hop latency elapsed; a zero-hop flow (same node) is done. */
@@ -318,6 +319,7 @@ export const topologyDomain: Domain<TopologySpec> = {
   build(world: World, spec: TopologySpec) {
     const net = world.provide('network', new Network(world.engine, spec));
     world.provide('topology', net.topology);
+    buildMobility(world, net, spec.users.mobility);
     world.recorder.metric('radio_downlink_bytes', () => net.bitsDown / 8);
     world.recorder.metric('radio_uplink_bytes', () => net.bitsUp / 8);
   },

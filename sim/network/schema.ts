@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { quantity } from '../scenario/units.ts';
+import { mobilitySchema } from './mobility-schema.ts';
 
 /** Points in metres: [[x, y], ...]. */
 const positions = z.array(z.tuple([z.number(), z.number()])).min(1);
@@ -21,6 +22,7 @@ export const usersSchema = z.strictObject({
   placement: z.enum(['uniform', 'list']).prefault('uniform'),
   positions: positions.optional().describe('list placement: user positions in metres'),
   device: z.string().prefault('snapdragon-8-gen-3').describe('hardware profile id of user devices'),
+  mobility: mobilitySchema.prefault({}).describe('how users move'),
 });
 
 export const channelSchema = z.strictObject({

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { cachingSchema } from '../caching/online/schema.ts';
+import { deliverySchema } from '../delivery/schema.ts';
 import { inferenceSchema } from '../inference/schema.ts';
 import { topologySchema } from '../network/schema.ts';
 import { trainingSchema } from '../training/schema.ts';
@@ -19,6 +21,8 @@ export const scenarioSchema = z.strictObject({
   duration: quantity('time', { gt: 0 }).describe('simulated horizon'),
   warmup: quantity('time', { min: 0 }).default(0).describe('statistics ignore requests that finish before this time'),
   topology: topologySchema.optional().describe('base stations, edge servers and users'),
+  caching: cachingSchema.optional().describe('edge model caching with parameter sharing: catalog, placement, replacement, demand'),
+  delivery: deliverySchema.optional().describe('model downloads: unicast or multicast delivery (needs caching)'),
   inference: inferenceSchema.optional().describe('LLM inference requests served at the edge'),
   training: trainingSchema.optional().describe('LLM fine-tuning on devices and edge servers: centralized, fl, hfl, sl, sfl, psl, ushape'),
 });

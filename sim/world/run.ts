@@ -18,6 +18,15 @@ export interface RunResult {
   tables: string[];
 }
 
+/** Await every domain's asynchronous preparation (e.g. loading the HiGHS solver) before `runScenario`. */
+export async function prepareScenario(scenario: Scenario): Promise<void> {
+  const sections = scenario as unknown as Record<string, unknown>;
+  for (const d of DOMAINS) {
+    const spec = sections[d.key];
+    if (spec !== undefined && d.prepare) await d.prepare(spec as never);
+  }
+}
+
 /** Build the world for a validated scenario, run it to its horizon and collect the metrics. */
 export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const t0 = performance.now();

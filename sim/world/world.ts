@@ -70,4 +70,9 @@ export interface Domain<S = unknown> {
    * `world.recorder`. Called only when the scenario has this section.
    */
   build(world: World, spec: S): void;
+  /**
+   * Optional asynchronous preparation before any world is built (e.g. loading
+   * a WASM solver). `prepareScenario` awaits it once per scenario.
+   */
+  prepare?(spec: S): Promise<void>;
 }

@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { stringify as toYaml } from 'yaml';
 import { loadScenario } from '../../scenario/load.ts';
 import { displayPath } from '../../scenario/yaml-source.ts';
-import { runScenario } from '../../world/run.ts';
+import { prepareScenario, runScenario } from '../../world/run.ts';
 import { AtomicDir, peakRssBytes } from '../output.ts';
 import { VERSION } from '../../version.ts';
 import { writeRunPlot } from '../plots.ts';
@@ -44,6 +44,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const dest = argv.out ?? join('results', `${sc.name}-${sc.seed}`);
     const dir = new AtomicDir(dest);
     const started = new Date().toISOString();
+    await prepareScenario(sc);
     const result = runScenario(sc, { outDir: dir.tmp, trace: argv.trace });
     // A metric without a value (NaN: a mean or quantile of nothing, e.g. no request completed after
     // warm-up) is written as null: JSON has no NaN, and the key stays so every run of a scenario has the

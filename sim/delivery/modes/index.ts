@@ -1,0 +1,10 @@
+/** The delivery modes. A new mode is one file plus one `register` line here. */
+import { deliveryModes } from './common.ts';
+import { multicast } from './multicast.ts';
+import { unicast } from './unicast.ts';
+
+deliveryModes
+  .register('unicast', 'every user gets every byte on its own link', unicast)
+  .register('multicast', 'requests within a batching window grouped per family: shared blocks multicast once at the worst member\'s rate, specific blocks unicast', multicast);
+
+export { deliveryModes, type DeliveryMode, type DeliveryOps } from './common.ts';

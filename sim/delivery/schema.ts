@@ -1,0 +1,19 @@
+/** Scenario section `delivery`: how requested models reach the users. */
+import { z } from 'zod';
+import { policyName } from '../caching/online/schema.ts';
+import { quantity } from '../scenario/units.ts';
+import type { Registry } from '../world/registry.ts';
+import { deliveryModes } from './modes/index.ts';
+
+export const deliverySchema = z.strictObject({
+  mode: policyName(deliveryModes as Registry<unknown>, 'unicast'),
+  window: quantity('time', { min: 0 }).prefault('1 s').describe('multicast: batching window; requests reaching a server within it are grouped'),
+  holds_base: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe('probability that a user already holds the shared blocks (the base) of a family, drawn once per user and family; those blocks are not sent'),
+});
+
+export type DeliverySpec = z.output<typeof deliverySchema>;
