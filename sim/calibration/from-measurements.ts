@@ -3,17 +3,25 @@
  * hardware/runtime profiles to published LLM measurements (validate CSV
  * layout) and report before/after MAPE under leave-one-out.
  *
- * Model, in log space. Every row's prediction is the roofline with its
- * efficiencies multiplied by exp(theta) of the groups the row belongs to:
+ * Model, in log space. Every row's prediction is the roofline with its PRIOR
+ * efficiencies (the hand-written profiles, never rewritten) multiplied by
+ * exp(theta) of the groups the row belongs to (sim/hardware/fit-overlay.ts):
  *
- *   level      group                                   written to
- *   runtime    runtime x unit kind                      runtimes/R.yaml units.<kind>.{compute,memory}
- *   format     runtime x unit kind x format (16 | q)    runtimes/R.yaml units.<kind>.weight_formats.<16|q>
- *   backend    runtime x unit kind x vendor             runtimes/R.yaml devices.<every device of the vendor>.<unit>
- *              (one runtime drives different backends per vendor: llama.cpp GPU = CUDA on NVIDIA,
- *              Metal on Apple, OpenCL on Adreno, Vulkan elsewhere)
- *   device     device x unit                            <device>.yaml units.<unit>.efficiency (absolute eta)
- *   pair       device x runtime x unit                  runtimes/R.yaml devices.<device>.<unit>
+ *   level      group
+ *   runtime    runtime x unit kind
+ *   format     runtime x unit kind x format (16 | q = any quantized format)
+ *   backend    runtime x unit kind x vendor (one runtime drives different backends per vendor:
+ *              llama.cpp GPU = CUDA on NVIDIA, Metal on Apple, OpenCL on Adreno, Vulkan elsewhere),
+ *              applied to every device of that vendor, seen or not
+ *   device     device x unit
+ *   pair       device x runtime x unit
+ *
+ * The multipliers are written as a calibration overlay,
+ * hardware-profiles/fitted/fit-<csv name>.yaml, that `unitCtx` applies on top
+ * of the profiles. A fit predicts from the priors plus the overlay groups it
+ * does not rewrite (other overlay files; other devices' groups of a per-device
+ * fit), never from its own previous output, so running it twice writes the
+ * same bytes.
  *
  * Prefill rows inform the compute (eta_c) parameter; decode rows inform
  * eta_m when the predicted decode is memory-bound, eta_c when compute-bound
@@ -21,24 +29,26 @@
  * least-squares fit of log(measured / predicted), solved by backfitting:
  * theta_g = sum_i (r_i + theta_g) / (n_g + lambda), i.e. a group with n rows
  * moves n / (n + lambda) of the way to its mean log residual (shrinkage
- * towards the physical prior; lambda = pseudo-rows). simple-statistics gives
- * the means and the MAPE.
+ * towards the physical prior; lambda = pseudo-rows). Options: a Huber
+ * weight on outlying rows, or the absolute-percentage-error loss (see
+ * DEFAULT_HUBER / DEFAULT_LOSS for why neither is the default).
  *
- * Leave-one-out: each row is predicted by a fit that never saw it; a row
- * whose groups have no other rows keeps its prior prediction. That is the
- * honest generalization figure.
+ * Leave-one-out: each row (or every row of a device, or of a source) is
+ * predicted by a fit that never saw it; a row whose groups have no other rows
+ * keeps its prior prediction. Leave-one-device-out and leave-one-source-out
+ * are the honest generalization figures.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { mean } from 'simple-statistics';
-import { parseDocument, type Document, type YAMLMap } from 'yaml';
+import { stringify } from 'yaml';
 import type { UnitName } from '../hardware/profile-schema.ts';
-import { clearPredictCache, unitCtx, type EtaTweak, type TweakFn } from '../hardware/predict.ts';
-import { clearProfileCache, DEFAULT_PROFILE_DIRS, DEFAULT_RUNTIME_DIRS, listProfiles, loadProfile } from '../hardware/profiles.ts';
+import { clearPredictCache, fittedDirOf, pinOverlay, vendorKey, type EtaTweak, type TweakFn } from '../hardware/predict.ts';
+import { loadProfile } from '../hardware/profiles.ts';
+import { ALL_LEVELS, groupKey as overlayGroupKey, logMultipliers, readOverlays, thetaKey, type Level, type Overlay, type OverlayGroup } from '../hardware/fit-overlay.ts';
 import { parseMeasurements, predictRow, type MeasurementRow, type RowPrediction } from '../hardware/validate.ts';
 
-export type Level = 'runtime' | 'format' | 'backend' | 'device' | 'pair';
-export const ALL_LEVELS: readonly Level[] = ['runtime', 'format', 'backend', 'device', 'pair'];
+export { ALL_LEVELS, type Level };
 
 export interface FitOptions {
   csvPath: string;
@@ -58,6 +68,14 @@ export interface FitOptions {
   memoryLambda?: number;
   /** Ridge penalty in pseudo-rows (shrinkage to the prior), one for all levels or per level. Default DEFAULT_LAMBDA. */
   lambda?: number | Partial<Record<Level, number>>;
+  /** Fitted loss per row: squared log error, or absolute percentage error (default DEFAULT_LOSS). */
+  loss?: Loss;
+  /** Shared levels (runtime, format, backend) as the median over devices instead of the mean over rows (default DEFAULT_DEVICE_MEDIAN). */
+  deviceMedian?: boolean;
+  /** Huber threshold on |log residual| (default DEFAULT_HUBER; Infinity = plain least squares). */
+  huber?: number;
+  /** Folder of calibration overlay files (default: hardware-profiles/fitted, see sim/hardware/fit-overlay.ts). */
+  fittedDir?: string;
 }
 
 /** One fitted multiplier: exp(theta) on eta_c (compute) or eta_m (memory). */
@@ -87,6 +105,8 @@ export interface FitResult {
   runtime: string | null;
   levels: Level[];
   holdout: 'row' | 'device' | 'source';
+  /** Shared levels estimated as the median over devices (see DEFAULT_DEVICE_MEDIAN). */
+  device_median: boolean;
   lambda: Record<Level, number>;
   rows: number[];
   errors: { line: number; message: string }[];
@@ -95,6 +115,10 @@ export interface FitResult {
   after_fit: Mape;
   after_loo: Mape;
   per_row: { line: number; kind: 'prefill' | 'decode'; measured: number; before: number; fit: number; loo: number }[];
+  /** Overlay file this fit writes (hardware-profiles/fitted/fit-<csv name>.yaml). */
+  fitted_file: string;
+  /** Groups of that file that this fit does not rewrite (other devices of a per-device fit); written back unchanged. */
+  kept: OverlayGroup[];
 }
 
 interface Obs {
@@ -103,46 +127,30 @@ interface Obs {
   measured: number;
 }
 
-const fmtClass = (bits: number) => (bits >= 16 ? '16' : 'q');
-
 function groupKey(level: Level, r: MeasurementRow): string | undefined {
-  const rt = r.runtime;
-  switch (level) {
-    case 'runtime':
-      return rt ? `${rt}|${r.unit}` : undefined;
-    case 'format':
-      return rt ? `${rt}|${r.unit}|${fmtClass(r.weight_bits)}` : undefined;
-    case 'backend':
-      return rt ? `${rt}|${r.unit}|${vendorOf(r.device)}` : undefined;
-    case 'device':
-      return `${r.device}|${r.unit}`;
-    case 'pair':
-      return rt ? `${r.device}|${rt}|${r.unit}` : undefined;
-  }
+  return overlayGroupKey(level, { device: r.device, unit: r.unit, runtime: r.runtime, weight_bits: r.weight_bits, vendor: vendorOf(r.device) });
 }
 
+const vendorCache = new Map<string, string>();
 function vendorOf(device: string): string {
-  try {
-    return loadProfile(device).vendor.split(' ')[0]!;
-  } catch {
-    return '?';
+  let v = vendorCache.get(device);
+  if (v === undefined) {
+    try {
+      v = vendorKey(loadProfile(device).vendor);
+    } catch {
+      v = '?';
+    }
+    vendorCache.set(device, v);
   }
+  return v;
 }
 
 type Theta = Map<string, number>; // `${level}#${group}#${param}` -> log multiplier
 
 function tweakFrom(theta: Theta, levels: readonly Level[]): TweakFn {
   return (device, unit, runtime, bits) => {
-    const r = { device, unit, runtime, weight_bits: bits } as MeasurementRow;
-    let c = 0;
-    let m = 0;
-    for (const lv of levels) {
-      const g = groupKey(lv, r);
-      if (g === undefined) continue;
-      c += theta.get(`${lv}#${g}#compute`) ?? 0;
-      m += theta.get(`${lv}#${g}#memory`) ?? 0;
-    }
-    return c === 0 && m === 0 ? undefined : ({ compute: Math.exp(c), memory: Math.exp(m) } satisfies EtaTweak);
+    const lm = logMultipliers(theta, { device, unit, runtime, weight_bits: bits, vendor: vendorOf(device) }, levels);
+    return lm.compute === 0 && lm.memory === 0 ? undefined : ({ compute: Math.exp(lm.compute), memory: Math.exp(lm.memory) } satisfies EtaTweak);
   };
 }
 
@@ -156,34 +164,112 @@ function paramOf(o: Obs, bound: string): 'compute' | 'memory' {
   return o.kind === 'prefill' || bound === 'compute' ? 'compute' : 'memory';
 }
 
+export type Loss = 'log' | 'ape';
+
 const CLAMP = 4; // |theta| <= 4: multipliers within [0.018, 55]
 
-/** Backfitting of the ridge-penalized log-space model on `obs`. */
-function fitTheta(obs: readonly Obs[], levels: readonly Level[], lambda: Record<Level, number>, memFloor: number, iters = 12): Theta {
+/**
+ * Backfitting of the ridge-penalized model on `obs`. Each group's log multiplier
+ * theta minimizes, with the other groups held, sum_i loss(theta + r_i) + lambda theta^2:
+ * - loss 'log': (log(measured / predicted))^2, i.e. theta = sum_i r_i / (n + lambda);
+ * - loss 'ape': |predicted / measured - 1|, the absolute percentage error that the
+ *   fidelity check scores (1-D golden-section search; convex in theta).
+ * With `huber` (log units), a row whose |log residual| exceeds it weighs huber / |residual|
+ * (Huber M-estimate, 'log' loss only).
+ */
+function fitTheta(obs: readonly Obs[], levels: readonly Level[], lambda: Record<Level, number>, memFloor: number, huber = Infinity, loss: Loss = 'log', deviceMedian = false, iters = 12): Theta {
   const theta: Theta = new Map();
   if (obs.length === 0) return theta;
   for (let it = 0; it < iters; it++) {
     for (const lv of levels) {
       const tw = tweakFrom(theta, levels);
-      const acc = new Map<string, number[]>();
+      const acc = new Map<string, { w: number[]; r: number[]; d: string[] }>();
       for (const o of obs) {
         const g = groupKey(lv, o.row);
         if (g === undefined) continue;
         const p = predictObs(o, tw);
-        const k = `${lv}#${g}#${paramOf(o, p.bound)}`;
-        const r = Math.log(o.measured / p.value) + (theta.get(k) ?? 0);
+        const k = thetaKey(lv, g, paramOf(o, p.bound));
+        const res = Math.log(o.measured / p.value);
         let a = acc.get(k);
-        if (!a) acc.set(k, (a = []));
-        a.push(r);
+        if (!a) acc.set(k, (a = { w: [], r: [], d: [] }));
+        a.w.push(Math.abs(res) > huber ? huber / Math.abs(res) : 1);
+        a.r.push(res + (theta.get(k) ?? 0)); // log(measured / prediction without this group)
+        a.d.push(o.row.device);
       }
-      for (const [k, rs] of acc) {
+      for (const [k, a] of acc) {
         const lam = k.endsWith('#memory') ? Math.max(lambda[lv], memFloor) : lambda[lv];
-        const t = (mean(rs) * rs.length) / (rs.length + lam);
+        const t =
+          loss === 'ape'
+            ? apeTheta(a.r, lam)
+            : deviceMedian && SHARED_LEVELS.has(lv)
+              ? medianOfDevices(a.r, a.d, lam)
+              : a.r.reduce((s, r, i) => s + a.w[i]! * r, 0) / (a.w.reduce((s, w) => s + w, 0) + lam);
         theta.set(k, Math.max(-CLAMP, Math.min(CLAMP, t)));
       }
     }
   }
   return theta;
+}
+
+const SHARED_LEVELS: ReadonlySet<Level> = new Set<Level>(['runtime', 'format', 'backend']);
+
+/**
+ * Shared-level estimate that gives every device one vote: the row-weighted
+ * median of the per-device mean residuals, shrunk by n / (n + lambda). One
+ * outlying device (e.g. sa8295p's QNN rows, 5x below the 8 Elite's) then cannot
+ * move the runtime level that unseen devices inherit.
+ */
+function medianOfDevices(r: readonly number[], dev: readonly string[], lambda: number): number {
+  const by = new Map<string, number[]>();
+  r.forEach((x, i) => {
+    let a = by.get(dev[i]!);
+    if (!a) by.set(dev[i]!, (a = []));
+    a.push(x);
+  });
+  const m = [...by.values()].map((a) => ({ v: mean(a), w: a.length })).sort((x, y) => x.v - y.v);
+  const half = r.length / 2;
+  let acc = 0;
+  let med = m[m.length - 1]!.v;
+  for (let i = 0; i < m.length; i++) {
+    acc += m[i]!.w;
+    if (acc > half) {
+      med = m[i]!.v;
+      break;
+    }
+    if (acc === half) {
+      med = (m[i]!.v + m[i + 1]!.v) / 2;
+      break;
+    }
+  }
+  return (med * r.length) / (r.length + lambda);
+}
+
+/** argmin over theta of sum_i |exp(theta - r_i) - 1| + lambda theta^2 (convex), by golden-section search. */
+function apeTheta(r: readonly number[], lambda: number): number {
+  const f = (t: number) => r.reduce((s, ri) => s + Math.abs(Math.exp(t - ri) - 1), 0) + lambda * t * t;
+  let lo = -CLAMP;
+  let hi = CLAMP;
+  const g = (Math.sqrt(5) - 1) / 2;
+  let x1 = hi - g * (hi - lo);
+  let x2 = lo + g * (hi - lo);
+  let f1 = f(x1);
+  let f2 = f(x2);
+  for (let i = 0; i < 60; i++) {
+    if (f1 <= f2) {
+      hi = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = hi - g * (hi - lo);
+      f1 = f(x1);
+    } else {
+      lo = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = lo + g * (hi - lo);
+      f2 = f(x2);
+    }
+  }
+  return (lo + hi) / 2;
 }
 
 function mapeOf(obs: readonly Obs[], preds: readonly number[]): Mape {
@@ -221,17 +307,47 @@ function defaultLevels(opts: FitOptions): Level[] {
 
 /**
  * Default ridge penalties (pseudo-rows). The general levels (runtime x unit
- * kind, x format) are pooled over many devices and shrink little; the
+ * kind, x format, x vendor) are pooled over many devices and shrink little; the
  * device-specific levels shrink more, so a device's residual is first
  * explained by its runtime and only the remainder by the device. Chosen on
- * the calibration CSV by leave-one-row-out and leave-one-device-out MAPE
- * (four levels without backend, all at 1: LOO decode 30.0% / prefill 111%,
- * leave-device-out 54.8% / 150%; these five: 26.9% / 88.7% and 42.1% / 92.5%).
+ * the calibration CSV by leave-one-device-out and leave-one-source-out MAPE
+ * (decode/prefill %), with DEFAULT_DEVICE_MEDIAN: backend 0.3 -> LODO 36.2/84.1,
+ * LOSO 49.9/157.4; backend 0.1 (these) -> 36.3/79.9, 50.5/153.5; runtime/format
+ * 0.3 and backend 1 -> 40.7/99.5, 50.7/165.0; device 2, pair 3 -> 36.2/82.0, 51.2/156.3.
  */
-export const DEFAULT_LAMBDA: Readonly<Record<Level, number>> = { runtime: 0.1, format: 0.1, backend: 0.3, device: 1, pair: 2 };
+export const DEFAULT_LAMBDA: Readonly<Record<Level, number>> = { runtime: 0.1, format: 0.1, backend: 0.1, device: 1, pair: 2 };
 
 /** Default memoryLambda: 0 (no extra shrinkage). Floors of 1 and 3 fitted worse on the calibration CSV (leave-one-device-out decode 46.4% and 47.4% vs 39.5%). */
 export const DEFAULT_MEMORY_LAMBDA = 0;
+
+/**
+ * Default Huber threshold: none. Measured on the calibration CSV (defaults otherwise;
+ * in-sample / leave-one-device-out / leave-one-source-out, decode / prefill MAPE %):
+ * plain 14.1/29.4, 39.5/95.6, 47.5/161.2; Huber 0.5: 14.1/40.0, 40.0/92.4, 47.7/158.1;
+ * Huber 1.0: 14.1/31.2, 39.6/95.2, 47.6/161.0 - within the fold-to-fold noise.
+ */
+export const DEFAULT_HUBER = Infinity;
+
+/**
+ * Default loss: squared log error. The absolute-percentage-error loss scored a
+ * little better held out (leave-one-device-out 39.9/92.2, leave-one-source-out
+ * 44.5/149.6) but only by pulling groups towards their slowest rows: weights grow
+ * as 1 / (measured / predicted), so the one early-OpenCL F16 prefill row
+ * (33.7 tok/s, llama.cpp PR 10693) drags every F16 GPU prediction, and the
+ * runtime/backend multipliers stop being physically readable (llama.cpp|gpu
+ * eta_c x 0.15 with Apple x 9.6). Kept as an option.
+ */
+export const DEFAULT_LOSS: Loss = 'log';
+
+/**
+ * Default: shared levels are the median over devices (one vote per device). On the
+ * calibration CSV (backend lambda 0.3) it moved leave-one-device-out MAPE from
+ * 39.5/95.6 to 36.2/84.1 and leave-one-source-out from 47.5/161.2 to 49.9/157.4
+ * (decode/prefill %); in-sample 14.1/29.4 -> 14.7/28.3. Predicting an unseen device
+ * is predicting a typical device, which a mean over rows misses when one device
+ * (sa8295p QNN, 5x below the 8 Elite) has outlying rows.
+ */
+export const DEFAULT_DEVICE_MEDIAN = true;
 
 function lambdaOf(l: FitOptions['lambda']): Record<Level, number> {
   if (typeof l === 'number') return { runtime: l, format: l, backend: l, device: l, pair: l };
@@ -242,13 +358,35 @@ const lambdaText = (l: Record<Level, number>) => ALL_LEVELS.map((k) => `${k} ${l
 
 /** Fit, with before / in-sample / leave-one-out MAPE (percent). Writes nothing. */
 export function fitFromMeasurements(opts: FitOptions): FitResult {
-  const lambda = lambdaOf(opts.lambda);
   const levels = defaultLevels(opts);
+  const fittedDir = opts.fittedDir ?? fittedDirOf();
+  const file = overlayFile(fittedDir, opts.csvPath);
+  // Predict from the priors plus every overlay group this fit does not rewrite (idempotence).
+  pinOverlay(new Map());
+  try {
+    const { obs: all } = loadObs(opts);
+    const refit = refitted(levels, opts.device, all.map((o) => o.row));
+    const kept = readOverlays(fittedDir).flatMap(({ file: f, overlay }) => overlay.groups.filter((g) => f !== file || !refit(g)).map((g) => ({ f, g })));
+    const fixed = new Map<string, number>();
+    for (const { g } of kept) fixed.set(thetaKey(g.level, g.key, g.param), (fixed.get(thetaKey(g.level, g.key, g.param)) ?? 0) + Math.log(g.value));
+    pinOverlay(fixed);
+    const res = fitPinned(opts, levels);
+    return { ...res, fitted_file: file, kept: kept.filter((k) => k.f === file).map((k) => k.g) };
+  } finally {
+    pinOverlay(undefined);
+  }
+}
+
+function fitPinned(opts: FitOptions, levels: Level[]): Omit<FitResult, 'fitted_file' | 'kept'> {
+  const lambda = lambdaOf(opts.lambda);
   const { obs, rows, errors } = loadObs(opts);
   if (obs.length === 0) throw new Error(`no usable rows for device "${opts.device}"${opts.runtime ? ` and runtime "${opts.runtime}"` : ''} in ${opts.csvPath}`);
   const before = obs.map((o) => predictObs(o, undefined).value);
   const memFloor = opts.memoryLambda ?? DEFAULT_MEMORY_LAMBDA;
-  const theta = fitTheta(obs, levels, lambda, memFloor);
+  const huber = opts.huber ?? DEFAULT_HUBER;
+  const loss = opts.loss ?? DEFAULT_LOSS;
+  const devMed = opts.deviceMedian ?? DEFAULT_DEVICE_MEDIAN;
+  const theta = fitTheta(obs, levels, lambda, memFloor, huber, loss, devMed);
   const tw = tweakFrom(theta, levels);
   const fit = obs.map((o) => predictObs(o, tw).value);
   // leave one row out (both of its observations)
@@ -256,7 +394,7 @@ export function fitFromMeasurements(opts: FitOptions): FitResult {
   const loo = obs.map((o) => {
     const f = fold(o.row);
     const rest = obs.filter((x) => fold(x.row) !== f);
-    return predictObs(o, tweakFrom(fitTheta(rest, levels, lambda, memFloor), levels)).value;
+    return predictObs(o, tweakFrom(fitTheta(rest, levels, lambda, memFloor, huber, loss, devMed), levels)).value;
   });
   const groups: FittedGroup[] = [];
   for (const [k, t] of theta) {
@@ -277,6 +415,7 @@ export function fitFromMeasurements(opts: FitOptions): FitResult {
     runtime: opts.runtime ?? null,
     levels,
     holdout: opts.holdout ?? 'row',
+    device_median: devMed,
     lambda,
     rows: rows.map((r) => r.line),
     errors,
@@ -290,22 +429,27 @@ export function fitFromMeasurements(opts: FitOptions): FitResult {
 
 // ------------------------------------------------------------------ writing
 
-function findFile(dirs: string[], id: string): string {
-  for (const d of dirs) {
-    const f = join(d, `${id}.yaml`);
-    if (existsSync(f)) return f;
-  }
-  throw new Error(`no YAML file for "${id}" in ${dirs.join(', ')}`);
+/** Overlay file of a measurements CSV: <fitted dir>/fit-<csv base name>.yaml. */
+export function overlayFile(fittedDir: string, csvPath: string): string {
+  const base = basename(csvPath).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '-');
+  return join(fittedDir, `fit-${base}.yaml`);
+}
+
+/**
+ * Which groups of the fit's own overlay file a fit replaces: every group of a
+ * fitted level when the fit covers all devices, else the groups of the fitted
+ * levels that the selected rows belong to.
+ */
+function refitted(levels: readonly Level[], device: string, rows: readonly MeasurementRow[]): (g: OverlayGroup) => boolean {
+  const keys = new Set<string>();
+  for (const lv of levels) for (const r of rows) keys.add(`${lv}#${groupKey(lv, r)}`);
+  return (g) => levels.includes(g.level) && (device === 'all' || keys.has(`${g.level}#${g.key}`));
 }
 
 const r4 = (x: number) => Number(x.toPrecision(4));
 const pctS = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(1)}%`);
 
-function provenance(res: FitResult, g: FittedGroup): string {
-  return `fitted by mei-sim calibrate --from ${res.csv.split('/').pop()}, level ${g.level} ${g.key} (rows: ${g.rows.join(', ')}; lambda ${res.lambda[g.level]})`;
-}
-
-/** One line for a file's header comment or a report: the before/after figures of the whole fit. */
+/** One line for a file's header or a report: the before/after figures of the whole fit. */
 export function fitSummary(res: FitResult): string {
   return (
     `leave-one-${res.holdout}-out MAPE before decode ${pctS(res.before.decode)} / prefill ${pctS(res.before.prefill)}, ` +
@@ -313,90 +457,43 @@ export function fitSummary(res: FitResult): string {
   );
 }
 
-/** A `{ value, derived }` node in flow style, like the hand-written profiles. */
-function flow(d: Document, v: { value: number; derived: string }): YAMLMap {
-  const n = d.createNode(v) as YAMLMap;
-  n.flow = true;
-  return n;
-}
+const LEVEL_ORDER = new Map(ALL_LEVELS.map((l, i) => [l, i]));
 
 /**
- * Write the fitted multipliers into the profile and runtime YAML files
- * (comments and other fields preserved). Multiplies what is there, so run it
- * once on the shipped profiles (a second run on fitted files shrinks again).
- * Levels go to: runtime -> runtimes/R.yaml units.<kind>; format -> units.<kind>.weight_formats.<16|q>;
- * backend (runtime x unit x vendor) -> devices.<D>.<unit> of EVERY shipped
- * profile of that vendor that has the unit (so unseen devices of the vendor
- * get it too); pair -> devices.<D>.<unit>; device -> <D>.yaml units.<unit>.efficiency.
- * Returns the files written.
+ * Write the fit as a calibration overlay (`res.fitted_file`): absolute
+ * multipliers of the prior efficiencies in the profiles, which stay untouched.
+ * The content depends only on the CSV, the priors and the other overlay files,
+ * so writing twice gives the same bytes. Returns the files written.
  */
-export function writeFit(res: FitResult, dirs: { profiles?: string[]; runtimes?: string[] } = {}): string[] {
-  const pdirs = dirs.profiles ?? DEFAULT_PROFILE_DIRS;
-  const rdirs = dirs.runtimes ?? DEFAULT_RUNTIME_DIRS;
-  const docs = new Map<string, Document>();
-  const doc = (file: string) => {
-    let d = docs.get(file);
-    if (!d) docs.set(file, (d = parseDocument(readFileSync(file, 'utf8'))));
-    return d;
+export function writeFit(res: FitResult, file: string = res.fitted_file): string[] {
+  const csvName = basename(res.csv);
+  const fresh: OverlayGroup[] = res.groups
+    .filter((g) => Math.abs(Math.log(g.multiplier)) >= 1e-4)
+    .map((g) => ({
+      level: g.level,
+      key: g.key,
+      param: g.param,
+      value: r4(g.multiplier),
+      derived: `exp(theta) of a ridge-penalized log-space fit (${res.device_median && SHARED_LEVELS.has(g.level) ? 'row-weighted median over devices of the mean' : 'mean'} log(measured / predicted tok/s) x n / (n + lambda ${res.lambda[g.level]}), backfitted with the other levels) over ${csvName} rows ${g.rows.join(', ')}; multiplies the prior eta_${g.param === 'compute' ? 'c' : 'm'} of the profiles`,
+    }));
+  const groups = [...res.kept, ...fresh].sort(
+    (a, b) => LEVEL_ORDER.get(a.level)! - LEVEL_ORDER.get(b.level)! || a.key.localeCompare(b.key) || a.param.localeCompare(b.param),
+  );
+  const overlay: Overlay = {
+    source: csvName,
+    derived: `mei-sim calibrate --from ${csvName} (device ${res.device}${res.runtime ? `, runtime ${res.runtime}` : ''}; levels ${res.levels.join(', ')}; lambda ${lambdaText(res.lambda)}): ${fitSummary(res)}`,
+    groups,
   };
-  const num = (v: unknown): number | undefined => {
-    const x = (v as { toJSON?: () => unknown } | undefined)?.toJSON?.() ?? v;
-    return typeof x === 'object' && x !== null && 'value' in x ? Number((x as { value: unknown }).value) : undefined;
-  };
-  // (file, path) -> base value and the fitted factors applied to it
-  const edits = new Map<string, { file: string; path: string[]; base: number; cap: boolean; factors: { m: number; text: string }[] }>();
-  const edit = (file: string, path: string[], base: number, cap: boolean, m: number, text: string) => {
-    const k = `${file}#${path.join('.')}`;
-    let e = edits.get(k);
-    if (!e) edits.set(k, (e = { file, path, base, cap, factors: [] }));
-    e.factors.push({ m, text });
-  };
-  const profileIds = listProfiles(pdirs);
-  for (const g of res.groups) {
-    if (Math.abs(Math.log(g.multiplier)) < 1e-6) continue;
-    const text = provenance(res, g);
-    if (g.level === 'device') {
-      const file = findFile(pdirs, g.device!);
-      const d = doc(file);
-      const ctx = unitCtx(g.device!, g.unit!, undefined, 16);
-      const other = g.param === 'compute' ? 'memory' : 'compute';
-      const path = ['units', g.unit!, 'efficiency'];
-      if (!d.hasIn(path)) {
-        d.setIn(path, d.createNode({}));
-        const otherVal = g.param === 'compute' ? ctx.eta_m : ctx.eta_c;
-        d.setIn([...path, other], flow(d, { value: otherVal, derived: `device default (defaults.efficiency.${other}) copied by mei-sim calibrate --from; not fitted` }));
-      }
-      edit(file, [...path, g.param], g.param === 'compute' ? ctx.eta_c : ctx.eta_m, true, g.multiplier, text);
-      continue;
-    }
-    const file = findFile(rdirs, g.runtime!);
-    const d = doc(file);
-    const devices =
-      g.level === 'backend' ? profileIds.filter((p) => p.units.includes(g.unit!) && vendorOf(p.id) === g.vendor).map((p) => p.id) : [g.device!];
-    const paths =
-      g.level === 'runtime'
-        ? [['units', g.unit!, g.param]]
-        : g.level === 'format'
-          ? [['units', g.unit!, 'weight_formats', g.format!, g.param]]
-          : devices.map((dev) => ['devices', dev, g.unit!, g.param]);
-    for (const path of paths) edit(file, path, num(d.getIn(path)) ?? 1, false, g.multiplier, text);
-  }
-  for (const e of edits.values()) {
-    const d = doc(e.file);
-    for (let i = 1; i < e.path.length - 1; i++) if (!d.hasIn(e.path.slice(0, i))) d.setIn(e.path.slice(0, i), d.createNode({}));
-    const m = e.factors.reduce((x, f) => x * f.m, 1);
-    const value = r4(e.cap ? Math.min(1, e.base * m) : e.base * m);
-    const derived = `${r4(e.base)} x ${e.factors.map((f) => `${r4(f.m)} (${f.text})`).join(' x ')}; whole fit: ${fitSummary(res)}`;
-    d.setIn(e.path, flow(d, { value, derived }));
-  }
-  const written: string[] = [];
-  for (const [file, d] of docs) {
-    writeFileSync(file, d.toString({ lineWidth: 0 }));
-    written.push(file);
-  }
-  clearProfileCache();
+  const header =
+    '# Calibration overlay written by `mei-sim calibrate --from` (sim/calibration/from-measurements.ts).\n' +
+    '# Each group multiplies the PRIOR efficiency (eta_c = compute, eta_m = memory) of the hardware and runtime profiles;\n' +
+    '# the profiles themselves are never rewritten, so refitting replaces this file instead of compounding it.\n' +
+    '# Levels: runtime = runtime|unit, format = runtime|unit|16 or q, backend = runtime|unit|vendor,\n' +
+    '# device = device|unit, pair = device|runtime|unit (sim/hardware/fit-overlay.ts).\n';
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, header + stringify(overlay, { lineWidth: 0 }));
   clearPredictCache();
-  return written;
+  return [file];
 }
 
 /** Text report of a fit. */
@@ -404,7 +501,7 @@ export function formatFit(res: FitResult): string {
   const m = (x: Mape) => `decode ${pctS(x.decode)} (n=${x.decode_n}), prefill ${pctS(x.prefill)} (n=${x.prefill_n})`;
   const lines = [
     `calibrate --from ${res.csv}: device ${res.device}${res.runtime ? `, runtime ${res.runtime}` : ''}; levels ${res.levels.join(', ')}; lambda ${lambdaText(res.lambda)}; ${res.rows.length} rows`,
-    `  before (profiles as shipped)  ${m(res.before)}`,
+    `  before (prior profiles)       ${m(res.before)}`,
     `  after, in-sample              ${m(res.after_fit)}`,
     `  ${`after, leave-one-${res.holdout}-out`.padEnd(30)}${m(res.after_loo)}`,
     '  fitted multipliers:',

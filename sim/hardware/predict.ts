@@ -13,7 +13,9 @@ import { getModel } from '../workload/catalog.ts';
 import { InputError } from '../scenario/errors.ts';
 import type { ModelArch, Op, Precision } from '../workload/types.ts';
 import type { HardwareProfile, RuntimeProfile, UnitName } from './profile-schema.ts';
-import { loadProfile, loadRuntime } from './profiles.ts';
+import { join } from 'node:path';
+import { loadProfile, loadRuntime, PROFILE_DIR } from './profiles.ts';
+import { logMultipliers, overlayTheta } from './fit-overlay.ts';
 import { mergeBatch, phaseCost, resolveUnitCtx, type Bound, type PhaseCost, type UnitCtx } from './roofline.ts';
 
 /**
@@ -53,29 +55,71 @@ function cachePut<V>(m: Map<string, V>, k: string, v: V): V {
   return v;
 }
 
+/** Forget resolved contexts, op lists and the loaded calibration overlay (unless pinned). */
 export function clearPredictCache(): void {
   ctxCache.clear();
   opsCache.clear();
+  if (!overlayPinned) overlay = undefined;
 }
 
 let profileDirs: string[] | undefined;
 let runtimeDirs: string[] | undefined;
+let fittedDir: string | undefined;
+/** Log multipliers of the calibration overlay in use; undefined = not loaded yet. */
+let overlay: Map<string, number> | undefined;
+let overlayPinned = false;
 
-/** Read profiles from other folders (tests, a copy being calibrated); undefined = the shipped ones. */
-export function setProfileDirs(dirs: { profiles?: string[]; runtimes?: string[] } | undefined): void {
+/** Folder of the calibration overlay files (sim/hardware/fit-overlay.ts) read by `unitCtx`. */
+export function fittedDirOf(): string {
+  return fittedDir ?? join(profileDirs?.[0] ?? PROFILE_DIR, 'fitted');
+}
+
+/**
+ * Read profiles from other folders (tests, a copy being calibrated); undefined = the shipped ones.
+ * `fitted`: the overlay folder (default `<first profile folder>/fitted`).
+ */
+export function setProfileDirs(dirs: { profiles?: string[]; runtimes?: string[]; fitted?: string } | undefined): void {
   profileDirs = dirs?.profiles;
   runtimeDirs = dirs?.runtimes;
+  fittedDir = dirs?.fitted;
   clearPredictCache();
 }
 
-/** Resolved unit context of a named device/unit/runtime, cached. */
+/**
+ * Replace the calibration overlay by explicit log multipliers (`calibrate --from`
+ * predicts from the priors plus the overlays it does not rewrite); undefined
+ * returns to the overlay files.
+ */
+export function pinOverlay(theta: Map<string, number> | undefined): void {
+  overlay = theta;
+  overlayPinned = theta !== undefined;
+  clearPredictCache();
+}
+
+function overlayNow(): Map<string, number> {
+  return (overlay ??= overlayTheta(fittedDirOf()));
+}
+
+/** Resolved unit context of a named device/unit/runtime (prior efficiencies x calibration overlay), cached. */
 export function unitCtx(device: string, unit: UnitName, runtime: string | undefined, weightBits: number, threads?: number): UnitCtx {
   const key = `${device}|${unit}|${runtime ?? ''}|${weightBits}|${threads ?? ''}`;
   const hit = ctxCache.get(key);
   if (hit) return hit;
   const profile: HardwareProfile = loadProfile(device, profileDirs);
   const rt: RuntimeProfile | undefined = runtime ? loadRuntime(runtime, runtimeDirs) : undefined;
-  return cachePut(ctxCache, key, resolveUnitCtx(profile, unit, rt, weightBits, threads));
+  const ctx = resolveUnitCtx(profile, unit, rt, weightBits, threads);
+  const ov = overlayNow();
+  if (ov.size > 0) {
+    const lm = logMultipliers(ov, { device, unit, runtime, weight_bits: weightBits, vendor: vendorKey(profile.vendor) });
+    ctx.eta_c = Math.min(1, ctx.eta_c * Math.exp(lm.compute));
+    ctx.eta_m = Math.min(1, ctx.eta_m * Math.exp(lm.memory));
+  }
+  return cachePut(ctxCache, key, ctx);
+}
+
+/** Vendor key of a profile's `vendor` text (first word: "Qualcomm", "Apple", "NVIDIA", ...). */
+export function vendorKey(vendor: string): string {
+  return vendor.split(' ')[0]!;
 }
 
 function applyTweak(ctx: UnitCtx, tweak: TweakFn | undefined): UnitCtx {

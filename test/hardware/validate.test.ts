@@ -1,4 +1,6 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { overlaySchema } from '../../sim/hardware/fit-overlay.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -111,22 +113,53 @@ describe('calibrate --from', () => {
     expect(res.after_loo.decode!).toBeLessThan(5);
   });
 
-  it('writes the fit into schema-valid YAML that reproduces the fitted predictions', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mei-h5-prof-'));
+  /** A temp copy of the shipped profiles and a CSV of the calibration rows matching `rows`. */
+  const tempCopy = (csvName: string, rows: RegExp) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mei-h13-prof-'));
     cpSync(PROFILE_DIR, dir, { recursive: true });
-    const csv = join(dir, 'rk.csv');
+    const csv = join(dir, csvName);
     const src = readFileSync(CAL, 'utf8').trim().split('\n');
-    writeFileSync(csv, [src[0], ...src.slice(1).filter((l) => l.includes(',rk3588,'))].join('\n') + '\n');
-    const res = fitFromMeasurements({ csvPath: csv, device: 'all', levels: ['runtime', 'device', 'pair'] });
-    const files = writeFit(res, { profiles: [dir], runtimes: [join(dir, 'runtimes')] });
-    expect(files.length).toBeGreaterThan(0);
-    for (const f of files) parseYamlWith(f, f.includes('/runtimes/') ? runtimeSchema : profileSchema);
+    writeFileSync(csv, [src[0], ...src.slice(1).filter((l) => rows.test(l))].join('\n') + '\n');
+    return { dir, csv, fitted: join(dir, 'fitted') };
+  };
+
+  it('writes the fit as an overlay that reproduces the fitted predictions, leaving the profiles untouched', () => {
+    const { dir, csv, fitted } = tempCopy('rk.csv', /,rk3588,/);
+    const profileBefore = readFileSync(join(dir, 'rk3588.yaml'), 'utf8');
     try {
       setProfileDirs({ profiles: [dir], runtimes: [join(dir, 'runtimes')] });
+      const res = fitFromMeasurements({ csvPath: csv, device: 'all', levels: ['runtime', 'device', 'pair'], fittedDir: fitted });
+      const files = writeFit(res);
+      expect(files).toEqual([join(fitted, 'fit-rk.yaml')]);
+      expect(overlaySchema.safeParse(parseYaml(readFileSync(files[0]!, 'utf8'))).success).toBe(true);
+      expect(readFileSync(join(dir, 'rk3588.yaml'), 'utf8')).toBe(profileBefore);
       const rep = validateMeasurementsFile(csv);
       expect(rep.errors).toEqual([]);
       expect(rep.decode_mape!).toBeCloseTo(res.after_fit.decode!, 1);
       expect(rep.decode_mape!).toBeLessThan(res.before.decode!);
+    } finally {
+      setProfileDirs(undefined);
+    }
+  });
+
+  it('is idempotent: fitting twice writes byte-identical files (all devices, then one device)', () => {
+    const { dir, csv, fitted } = tempCopy('cal.csv', /,(rk3588|jetson-orin-nano|apple-m2),/);
+    const snapshot = () => readdirSync(fitted).sort().map((f) => [f, readFileSync(join(fitted, f), 'utf8')] as const);
+    try {
+      setProfileDirs({ profiles: [dir], runtimes: [join(dir, 'runtimes')] });
+      const run = (device: string) => writeFit(fitFromMeasurements({ csvPath: csv, device, fittedDir: fitted }));
+      run('all');
+      const first = snapshot();
+      const firstDecode = validateMeasurementsFile(csv).decode_mape;
+      run('all');
+      expect(snapshot()).toEqual(first);
+      expect(validateMeasurementsFile(csv).decode_mape).toBe(firstDecode);
+      run('rk3588');
+      const third = snapshot();
+      run('rk3588');
+      expect(snapshot()).toEqual(third);
+      // the per-device refit keeps the other devices' groups
+      expect(readFileSync(join(fitted, 'fit-cal.yaml'), 'utf8')).toContain('apple-m2|gpu');
     } finally {
       setProfileDirs(undefined);
     }
