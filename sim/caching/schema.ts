@@ -4,6 +4,7 @@
  * `quantity('bytes')`.
  */
 import { z } from 'zod';
+import { modelId } from '../scenario/refs.ts';
 import { quantity } from '../scenario/units.ts';
 import type { ModelArch } from '../workload/types.ts';
 import { buildCatalog, type BlockCatalog, type FamilySpec } from './blocks.ts';
@@ -17,7 +18,7 @@ export const weightFormatSchema = z
   .describe('weight storage format');
 
 export const familySchema = z.strictObject({
-  model: z.string().describe('architecture id from the workload catalog (sim/workload/models.yaml)'),
+  model: modelId().describe('architecture id from the workload catalog (sim/workload/models.yaml)'),
   format: weightFormatSchema.prefault({}),
   include_base: z.boolean().default(true).describe('the base model itself is also requested'),
   lora: z

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deviceId, modelId, runtimeId } from '../scenario/refs.ts';
 import type { Registry } from '../world/registry.ts';
 import { distributionSchema } from '../scenario/distributions.ts';
 import { quantity } from '../scenario/units.ts';
@@ -18,21 +19,21 @@ function policyName(reg: Registry<unknown>, def: string) {
 
 const modelEntry = z.strictObject({
   name: z.string().optional().describe('name of this served model in results (default: the model id, or "<base>+lora")'),
-  model: z.string().describe('model id from the catalog (the base model for a LoRA variant)'),
+  model: modelId().describe('model id from the catalog (the base model for a LoRA variant)'),
   share: z.number().min(0).default(1).describe('relative share of requests asking for this model'),
   lora_rank: z.number().int().min(1).optional().describe('a LoRA variant of `model` (rank r on W_q and W_v): shares the base weights on the edge server and in its batches'),
 });
 
 const deviceEntry = z.strictObject({
-  device: z.string().describe('hardware profile id of this group of phones'),
+  device: deviceId().describe('hardware profile id of this group of phones'),
   share: z.number().min(0).default(1).describe('relative share of users with this device'),
   unit: z.enum(UNITS).optional().describe('unit that runs the model on the device (default: inference.device.unit)'),
-  runtime: z.string().optional().describe('runtime profile id (default: inference.device.runtime)'),
+  runtime: runtimeId().optional().describe('runtime profile id (default: inference.device.runtime)'),
 });
 
 export const inferenceSchema = z.strictObject({
   mode: policyName(inferenceModes as Registry<unknown>, 'edge').describe('where each request runs: on-device, edge, split, speculative, adaptive'),
-  model: z.string().prefault('llama-3.2-3b').describe('model id from the catalog (`mei-sim list models`), unless `models` is given'),
+  model: modelId().prefault('llama-3.2-3b').describe('model id from the catalog (`mei-sim list models`), unless `models` is given'),
   weight_bits: z.number().int().min(2).max(32).default(16).describe('weight format on the edge server (16 = fp16)'),
   models: z.array(modelEntry).min(1).optional().describe('several co-resident models on each edge server, requests split by share (replaces `model`)'),
   requests: z
@@ -54,7 +55,7 @@ export const inferenceSchema = z.strictObject({
     .strictObject({
       slots: z.number().int().min(1).default(256).describe('most sequences in a batch (vLLM max_num_seqs, default 256: docs.vllm.ai/en/v0.5.3/models/engine_args.html)'),
       unit: z.enum(UNITS).default('gpu').describe('unit of the server device that runs the model'),
-      runtime: z.string().optional().describe('runtime profile id (default: the profile efficiencies)'),
+      runtime: runtimeId().optional().describe('runtime profile id (default: the profile efficiencies)'),
       memory_fraction: z.number().gt(0).max(1).default(0.9).describe('share of accelerator memory for weights + KV cache (vLLM gpu_memory_utilization default 0.9)'),
       kv_page_tokens: z.number().int().min(1).default(16).describe('tokens per KV-cache page (vLLM block_size default 16)'),
       max_batch_tokens: z.number().int().min(1).default(8192).describe('most prompt tokens prefilled in one iteration without chunked prefill (vLLM max_num_batched_tokens; vLLM v0 uses max(max_model_len, 2048), 8192 is the Llama-3 context); longer prompts are rejected'),
@@ -68,7 +69,7 @@ export const inferenceSchema = z.strictObject({
     .strictObject({
       weight_bits: z.number().int().min(2).max(16).default(4).describe('weight format on phones (4-bit, as llama.cpp Q4_0 / MLC q4f16 deployments)'),
       unit: z.enum(UNITS).default('gpu').describe('unit that runs the model on the device (falls back to npu, cpu when absent)'),
-      runtime: z.string().optional().describe('runtime profile id on the device'),
+      runtime: runtimeId().optional().describe('runtime profile id on the device'),
       threads: z.number().int().min(1).optional().describe('CPU threads (cpu unit)'),
       memory_fraction: z.number().gt(0).max(1).default(1).describe('share of device DRAM an app may use for weights + KV cache'),
       weights: z.enum(['preloaded', 'download']).default('preloaded').describe('preloaded: weights already on the phone; download: the first on-device request of a user downloads them from its cell (over the backhaul first when the caching domain says its edge server lacks them)'),
@@ -94,7 +95,7 @@ export const inferenceSchema = z.strictObject({
     .prefault({}),
   speculative: z
     .strictObject({
-      draft_model: z.string().prefault('llama-3.2-1b').describe('draft model on the device (same tokenizer as the target)'),
+      draft_model: modelId().prefault('llama-3.2-1b').describe('draft model on the device (same tokenizer as the target)'),
       gamma: z.number().int().min(1).default(4).describe('draft tokens per round'),
       alpha: z.number().min(0).max(1).default(0.7).describe('acceptance rate of each draft token (a scenario choice)'),
     })

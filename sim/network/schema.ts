@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deviceId } from '../scenario/refs.ts';
 import { quantity } from '../scenario/units.ts';
 import { mobilitySchema } from './mobility-schema.ts';
 
@@ -10,7 +11,7 @@ export const serversSchema = z.strictObject({
   count: z.number().int().min(1).default(1).describe('number of base stations with edge servers (grid)'),
   positions: positions.optional().describe('list layout: server positions in metres'),
   density: quantity('rate', { gt: 0 }).optional().describe('ppp layout: servers per square metre (given as a number)'),
-  device: z.string().prefault('l4').describe('hardware profile id of each edge server (see `mei-sim list profiles`)'),
+  device: deviceId().prefault('l4').describe('hardware profile id of each edge server (see `mei-sim list profiles`)'),
   storage: quantity('bytes', { min: 0 }).prefault('1 TB').describe('model cache storage per server'),
   bandwidth: quantity('frequency', { gt: 0 }).prefault('20 MHz').describe('cell bandwidth'),
   tx_power: quantity('power', { gt: 0 }).prefault('46 dBm').describe('base station transmit power'),
@@ -21,7 +22,7 @@ export const usersSchema = z.strictObject({
   count: z.number().int().min(1).default(10),
   placement: z.enum(['uniform', 'list']).prefault('uniform'),
   positions: positions.optional().describe('list placement: user positions in metres'),
-  device: z.string().prefault('snapdragon-8-gen-3').describe('hardware profile id of user devices'),
+  device: deviceId().prefault('snapdragon-8-gen-3').describe('hardware profile id of user devices'),
   mobility: mobilitySchema.prefault({}).describe('how users move'),
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deviceId, modelId } from '../scenario/refs.ts';
 import { quantity } from '../scenario/units.ts';
 
 /** PEFT choice: which parameters the job trains. */
@@ -30,7 +31,7 @@ export const datasetSchema = z.strictObject({
 });
 
 export const jobSchema = z.strictObject({
-  model: z.string().prefault('llama-3.2-1b').describe('model id from the catalog (`mei-sim list models`)'),
+  model: modelId().prefault('llama-3.2-1b').describe('model id from the catalog (`mei-sim list models`)'),
   peft: peftSchema.prefault({ kind: 'lora' }),
   optimizer: z.enum(['adam', 'sgd', 'sgd-momentum', 'mezo']).default('adam').describe('mezo: zeroth-order, two forward passes per step, no backward'),
   batch: z.number().int().min(1).default(4).describe('sequences per optimizer step'),
@@ -50,7 +51,7 @@ export const clientsSchema = z.strictObject({
     .default('all')
     .describe('participating users of the topology: all, the first n, or a list of user indices'),
   device: z
-    .union([z.string(), z.array(z.string()).min(1)])
+    .union([deviceId(), z.array(deviceId()).min(1)])
     .optional()
     .describe('hardware profile id of client devices (default topology.users.device), or one per client, cycled'),
   unit: z.enum(['gpu', 'npu', 'cpu', 'dsp']).default('gpu').describe('unit that trains on the device (falls back to gpu, npu, cpu, dsp when absent)'),

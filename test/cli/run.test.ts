@@ -55,6 +55,7 @@ describe('bad input', () => {
     { name: 'wrong unit', yaml: 'name: bad\nduration: 10 min\ntopology:\n  servers:\n    bandwidth: 20 MHzz\n', line: /bad\.yaml:5:16/, path: /topology\.servers\.bandwidth.*unknown unit "MHzz"/ },
     { name: 'negative capacity', yaml: 'name: bad\nduration: 10 min\ntopology:\n  servers:\n    storage: -5 GB\n', line: /bad\.yaml:5:14/, path: /topology\.servers\.storage.*>= 0/ },
     { name: 'unknown key', yaml: 'name: bad\nduration: 10 min\ntopology:\n  servers:\n    cuont: 3\n', line: /bad\.yaml:5:12/, path: /topology\.servers\.cuont.*did you mean "count"/ },
+    { name: 'missing profile', yaml: 'name: bad\nduration: 10 min\ntopology:\n  servers:\n    device: l44\ninference: {}\n', line: /bad\.yaml:5:13/, path: /topology\.servers\.device: unknown hardware profile "l44"; did you mean "l4"\?/ },
     { name: 'missing file', args: ['run', 'no/such/file.yaml'], line: /no\/such\/file\.yaml:1:1/, path: /no such file/ },
     { name: 'missing extends target', yaml: 'extends: nothing-here.yaml\nname: bad\n', line: /bad\.yaml:1:10/, path: /extends: cannot read "nothing-here\.yaml"/ },
     { name: 'bad --set', args: ['run', 'scenarios/quickstart.yaml', '--set', 'inference.server.slots=0'], line: /--set inference\.server\.slots=0/, path: /inference\.server\.slots/ },
