@@ -44,7 +44,11 @@ export const DOWNLOAD_COLUMNS = [
 
 const WINDOW = 0;
 
+const DELIVERY_TRACE_KINDS: readonly string[] = ['batching-window'];
+
 export class Delivery implements EventTarget, TransferOwner, FetchWaiter, RequestSink, DeliveryOps {
+  /** Event kind names in traces. */
+  readonly traceKinds = DELIVERY_TRACE_KINDS;
   // Results (requests completing at or after warm-up).
   completed = 0;
   hits = 0;

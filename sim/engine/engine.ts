@@ -8,7 +8,14 @@ import { Rng, RngFactory } from './rng.ts';
  */
 export interface EventTarget {
   handle(kind: number, arg: number): void;
+  /** Optional label in event traces (default: the class name). */
+  readonly traceName?: string;
+  /** Optional names of `kind` values in event traces. */
+  readonly traceKinds?: readonly string[];
 }
+
+/** Observer of every delivered event (event traces); null when tracing is off. */
+export type EventHook = (time_s: number, target: EventTarget, kind: number, arg: number) => void;
 
 /** Opaque handle of a scheduled event, for `cancel`. */
 export type EventId = number;
@@ -22,6 +29,8 @@ const SLOT_BITS = 2 ** 31;
 export class Engine {
   /** Current simulated time, in seconds. */
   now = 0;
+  /** Called before each delivered event when set (event traces). One null check per event otherwise. */
+  onEvent: EventHook | null = null;
   /** Events delivered so far (cancelled ones are not counted). */
   eventsProcessed = 0;
 
@@ -116,6 +125,7 @@ export class Engine {
       if (state !== 1 || target === null || target === undefined) continue;
       this.now = t;
       this.eventsProcessed++;
+      if (this.onEvent !== null) this.onEvent(t, target, kind, arg);
       target.handle(kind, arg);
     }
     if (!this.stopped && until_s !== Number.POSITIVE_INFINITY && this.now < until_s) this.now = until_s;
@@ -135,6 +145,7 @@ export class Engine {
       if (state !== 1 || target === null || target === undefined) continue;
       this.now = t;
       this.eventsProcessed++;
+      if (this.onEvent !== null) this.onEvent(t, target, kind, arg);
       target.handle(kind, arg);
       return true;
     }

@@ -28,7 +28,11 @@ const FIFO_DONE = 0;
  * queued job is started, so a listener may call `request` from `onDone`
  * (closed loops) without jumping the queue.
  */
+const FIFO_TRACE_KINDS: readonly string[] = ['service-done'];
+
 export class FifoServer implements EventTarget {
+  /** Event kind names in traces. */
+  readonly traceKinds = FIFO_TRACE_KINDS;
   readonly servers: number;
   /** Jobs that completed service since the last `resetStats`. */
   completed = 0;
@@ -205,7 +209,11 @@ const PS_TIME_EPS = 1e-12;
  * flows. A flow with efficiency 0 still holds its share of the resource (a
  * user out of coverage that the scheduler keeps serving); abort it to free it.
  */
+const PS_TRACE_KINDS: readonly string[] = ['flow-completion'];
+
 export class PsLink implements EventTarget {
+  /** Event kind names in traces. */
+  readonly traceKinds = PS_TRACE_KINDS;
   /** Total size delivered (all flows, in size units) up to the last update. */
   private servedTotal = 0;
 

@@ -86,7 +86,11 @@ class List {
   }
 }
 
+const BATCH_TRACE_KINDS: readonly string[] = ['plan-iteration'];
+
 export class BatchEngine implements TransferOwner, EventTarget {
+  /** Event kind names in traces. */
+  readonly traceKinds = BATCH_TRACE_KINDS;
   // Queues (request ids).
   private waiting: number[] = [];
   private waitHead = 0;

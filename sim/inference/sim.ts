@@ -96,7 +96,11 @@ export interface RadioParams {
 }
 
 /** A user's request source (Poisson or closed loop). */
+const USER_TRACE_KINDS: readonly string[] = ['request-arrival'];
+
 class UserSource implements EventTarget {
+  /** Event kind names in traces. */
+  readonly traceKinds = USER_TRACE_KINDS;
   constructor(
     private readonly sim: InferenceSim,
     readonly user: number,

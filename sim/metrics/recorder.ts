@@ -92,7 +92,16 @@ export class Recorder {
   /** Append one trace record; call only when `tracing` is true. */
   trace(time_s: number, entity: string, event: string, data?: Record<string, Cell>): void {
     if (this.traceFd === null) return;
-    writeSync(this.traceFd, JSON.stringify({ t: time_s, entity, event, ...data }) + '\n');
+    this.traceBuf.push(JSON.stringify({ t: time_s, entity, event, ...data }));
+    if (this.traceBuf.length >= 4096) this.flushTrace();
+  }
+
+  private traceBuf: string[] = [];
+
+  private flushTrace(): void {
+    if (this.traceFd === null || this.traceBuf.length === 0) return;
+    writeSync(this.traceFd, this.traceBuf.join('\n') + '\n');
+    this.traceBuf = [];
   }
 
   /** Evaluate the metrics (in registration order) and close every file. */
@@ -100,6 +109,7 @@ export class Recorder {
     const out: Record<string, number> = {};
     for (const [name, fn] of this.scalars) out[name] = fn();
     for (const t of this.tables.values()) t.close();
+    this.flushTrace();
     if (this.traceFd !== null) closeSync(this.traceFd);
     this.traceFd = null;
     return out;

@@ -36,7 +36,11 @@ class LinkPort implements PsListener {
  * per (user, server) pair from `user:<u>:shadowing`, and optional Rayleigh
  * block fading drawn per transfer from `user:<u>:fading`.
  */
+const NETWORK_TRACE_KINDS: readonly string[] = ['transfer-start', 'same-node-done'];
+
 export class Network implements NetworkService, EventTarget {
+  /** Event kind names in traces. */
+  readonly traceKinds = NETWORK_TRACE_KINDS;
   readonly topology: Topology;
   private readonly links: PsLink[] = [];
   private readonly linkLatency: number[] = [];

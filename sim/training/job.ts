@@ -81,7 +81,11 @@ const P_TIMER = 1;
 const P_FLOW = 2;
 const P_JOB = 3;
 
+const TRAINING_TRACE_KINDS: readonly string[] = ['timer', 'next', 'deadline'];
+
 export class TrainingJob implements EventTarget, TransferOwner {
+  /** Event kind names in traces. */
+  readonly traceKinds = TRAINING_TRACE_KINDS;
   readonly engine: Engine;
   readonly net: NetworkService;
   readonly sites: EdgeSites;

@@ -34,6 +34,11 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const recorder = new Recorder(opts.outDir, opts.trace ?? false);
   const sections = scenario as unknown as Record<string, unknown>;
   const world = new World(engine, recorder, sections, scenario.duration, scenario.warmup);
+  if (recorder.tracing) {
+    // One JSON line per delivered event: time, entity (class or traceName), event kind, argument.
+    engine.onEvent = (t, target, kind, arg) =>
+      recorder.trace(t, target.traceName ?? target.constructor.name, target.traceKinds?.[kind] ?? String(kind), { arg });
+  }
   for (const d of DOMAINS) {
     const spec = sections[d.key];
     if (spec !== undefined) d.build(world, spec as never);

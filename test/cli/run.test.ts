@@ -88,3 +88,17 @@ describe('bad input', () => {
     expect(exitCodeFor(new InputError('f.yaml:1:1: x'))).toBe(2);
   });
 });
+
+describe('event trace', () => {
+  it('--trace writes one JSON line per delivered event', () => {
+    const d = tempDir();
+    const out = join(d, 'o');
+    expect(cli(['run', QS, '--trace', '--out', out, '--set', 'duration=1 min', '--set', 'warmup=0 s']).code).toBe(0);
+    const lines = readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n');
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(lines.length).toBe(summary.manifest.events_processed);
+    const recs = lines.map((l) => JSON.parse(l));
+    expect(recs.some((r) => r.entity === 'UserSource' && r.event === 'request-arrival')).toBe(true);
+    for (let i = 1; i < recs.length; i++) expect(recs[i].t).toBeGreaterThanOrEqual(recs[i - 1].t);
+  });
+});
