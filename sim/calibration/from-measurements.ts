@@ -14,7 +14,7 @@
  *              llama.cpp GPU = CUDA on NVIDIA, Metal on Apple, OpenCL on Adreno, Vulkan elsewhere),
  *              applied to every device of that vendor, seen or not
  *   device     device x unit
- *   pair       device x runtime x unit
+ *   pair       device x runtime x unit (not fitted by default, see DEFAULT_LEVELS)
  *
  * The multipliers are written as a calibration overlay,
  * hardware-profiles/fitted/fit-<csv name>.yaml, that `unitCtx` applies on top
@@ -56,7 +56,7 @@ export interface FitOptions {
   device: string;
   /** Restrict to rows of this runtime; the fit then goes to the runtime's per-device override. */
   runtime?: string;
-  /** Levels fitted; default: device only -> ['device'], with runtime -> ['pair'], "all" -> every level. */
+  /** Levels fitted; default: device only -> ['device'], with runtime -> ['pair'], "all" -> DEFAULT_LEVELS. */
   levels?: readonly Level[];
   /** What one leave-out fold holds out: a row (default), or every row of its device, or of its source. */
   holdout?: 'row' | 'device' | 'source';
@@ -299,9 +299,24 @@ function loadObs(opts: FitOptions): { obs: Obs[]; rows: MeasurementRow[]; errors
   return { obs, rows: ok, errors };
 }
 
+/**
+ * Levels of the shipped fit (`--device all`): the shared levels plus device x unit, without
+ * the device x runtime x unit `pair` level. Chosen by leave-one-device-out and
+ * leave-one-source-out MAPE on the calibration CSV (decode / prefill %, priors of 2026-11-21 with
+ * llama.cpp K-quant bytes and 8-bit weights on pre-v73 Hexagon; sim/hardware/predict.ts):
+ *   all five levels                  LODO 30.8 / 80.4, LOSO 48.2 / 154.2, in-sample 14.1 / 27.6
+ *   without pair (this)              LODO 30.8 / 80.0, LOSO 48.6 / 153.9, in-sample 14.5 / 29.6
+ *   shared only (runtime, format, backend)  LODO 31.1 / 79.0, LOSO 52.5 / 152.7, in-sample 19.3 / 41.0
+ *   (before those two physics fixes: runtime, backend only: LODO 44.6 / 80.7, LOSO 62.6 / 156.0)
+ * The pair level adds ~40 parameters learned from one or two rows each and buys nothing held out;
+ * the device level is kept because it helps other sources on the same device (LOSO 48.6 vs 52.5),
+ * which is what a new measurement of a calibrated device is.
+ */
+export const DEFAULT_LEVELS: readonly Level[] = ['runtime', 'format', 'backend', 'device'];
+
 function defaultLevels(opts: FitOptions): Level[] {
   if (opts.levels) return [...opts.levels];
-  if (opts.device === 'all') return [...ALL_LEVELS];
+  if (opts.device === 'all') return [...DEFAULT_LEVELS];
   return opts.runtime ? ['pair'] : ['device'];
 }
 
@@ -314,6 +329,9 @@ function defaultLevels(opts: FitOptions): Level[] {
  * (decode/prefill %), with DEFAULT_DEVICE_MEDIAN: backend 0.3 -> LODO 36.2/84.1,
  * LOSO 49.9/157.4; backend 0.1 (these) -> 36.3/79.9, 50.5/153.5; runtime/format
  * 0.3 and backend 1 -> 40.7/99.5, 50.7/165.0; device 2, pair 3 -> 36.2/82.0, 51.2/156.3.
+ * Re-checked with DEFAULT_LEVELS (no pair) and llama.cpp K-quant bytes (sim/hardware/predict.ts; before the Hexagon 8-bit fix):
+ * device 0.5 / 1 / 2 -> LODO 35.7/80.9, 35.7/80.0, 35.7/79.7; LOSO 48.9/154.3, 50.2/153.9, 51.9/154.0
+ * (within fold noise; kept 1). memoryLambda 1: LODO 43.0/80.1; no device median: 38.6/90.1.
  */
 export const DEFAULT_LAMBDA: Readonly<Record<Level, number>> = { runtime: 0.1, format: 0.1, backend: 0.1, device: 1, pair: 2 };
 
@@ -436,14 +454,14 @@ export function overlayFile(fittedDir: string, csvPath: string): string {
 }
 
 /**
- * Which groups of the fit's own overlay file a fit replaces: every group of a
- * fitted level when the fit covers all devices, else the groups of the fitted
- * levels that the selected rows belong to.
+ * Which groups of the fit's own overlay file a fit replaces: all of them when the
+ * fit covers all devices (the file is that fit, whatever levels an earlier fit
+ * used), else the groups of the fitted levels that the selected rows belong to.
  */
 function refitted(levels: readonly Level[], device: string, rows: readonly MeasurementRow[]): (g: OverlayGroup) => boolean {
   const keys = new Set<string>();
   for (const lv of levels) for (const r of rows) keys.add(`${lv}#${groupKey(lv, r)}`);
-  return (g) => levels.includes(g.level) && (device === 'all' || keys.has(`${g.level}#${g.key}`));
+  return (g) => device === 'all' || (levels.includes(g.level) && keys.has(`${g.level}#${g.key}`));
 }
 
 const r4 = (x: number) => Number(x.toPrecision(4));

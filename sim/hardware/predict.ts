@@ -30,11 +30,31 @@ import { mergeBatch, phaseCost, resolveUnitCtx, type Bound, type PhaseCost, type
  * the other matrices.
  */
 export function defaultPrecision(weightBits: number, runtime?: string): Precision {
-  const p: Precision = { weight_bits: weightBits, group_size: weightBits >= 16 ? 0 : 32, kv_bytes: 2, act_bytes: 2 };
+  const g = runtime === 'llama.cpp' ? LLAMA_CPP_GROUP[weightBits] : runtime === 'rkllm' && weightBits === 8 ? 0 : undefined;
+  const p: Precision = { weight_bits: weightBits, group_size: weightBits >= 16 ? 0 : (g ?? 32), kv_bytes: 2, act_bytes: 2 };
   const headBits = runtime === 'llama.cpp' ? 6 : runtime === 'qnn' || runtime === 'executorch' || runtime === 'rkllm' ? 8 : weightBits;
   if (headBits > weightBits) p.embed_bits = headBits;
   return p;
 }
+
+/**
+ * llama.cpp has no plain 2- or 3-bit format: "2 bit" is the Q2_K mix and "3 bit" Q3_K_M,
+ * whose files are much larger than 2 or 3 bits per weight (K-quant sub-block scales, and
+ * attn_v / ffn_down kept at Q3_K-Q5_K). Their bits per weight, from the file sizes that
+ * llama.cpp's quantize tool prints for LLaMA-v1-7B (6.738e9 parameters; examples/quantize/
+ * quantize.cpp QUANT_OPTIONS: Q2_K 2.63 GiB, Q3_K_M 3.07 GiB, Q4_0 3.56 GiB), are written here
+ * as the equivalent group size of one fp16 scale per `group` weights (bpw = bits + 16 / group):
+ *   whole file bpw = GiB x 2^30 x 8 / 6.738e9: Q2_K 3.354, Q3_K_M 3.915, Q4_0 4.541;
+ *   the output matrix (32000 x 4096 = 0.131e9 weights) is Q6_K at 6.5 bpw (embed_bits 6), so the
+ *   other 6.607e9 weights carry (bpw x 6.738e9 - 0.131e9 x 6.5) / 6.607e9 = Q2_K 3.29, Q3_K_M 3.86
+ *   (Q4_0: 4.50, i.e. the 4 + 16 / 32 of its blocks - a check of the arithmetic);
+ *   group = 16 / (bpw - bits): Q2_K 16 / 1.29 = 12.4, Q3_K_M 16 / 0.86 = 18.6.
+ * 4 bit stays Q4_0 (group 32, llama-bench's reference format; Q4_K_M's 3.80 GiB is 4.85 bpw, +7%).
+ * RKLLM's plain "w8a8" is per-channel (group 0: one scale per output row, negligible bytes); its
+ * group-wise variants carry the group in the name (RKLLM-Toolkit quantized_dtype for RK3588:
+ * w8a8, w8a8_g128, w8a8_g256, w8a8_g512; https://github.com/airockchip/rknn-llm, RKLLM SDK docs).
+ */
+const LLAMA_CPP_GROUP: Readonly<Record<number, number>> = { 2: 12.4, 3: 18.6 };
 
 /** Multipliers on eta_c and eta_m applied on top of a resolved context (calibration). */
 export interface EtaTweak {
@@ -236,13 +256,24 @@ export interface PredictResult {
 }
 
 /**
+ * Weight width a unit actually stores and streams: the requested bits, or the unit's
+ * `min_weight_bits` when it has no narrower datapath (Hexagon before v73 runs 4-bit
+ * models with 8-bit weights).
+ */
+export function storedWeightBits(device: string, unit: UnitName, weightBits: number): number {
+  const min = loadProfile(device, profileDirs).units[unit]?.min_weight_bits?.value;
+  return min !== undefined && weightBits < min ? min : weightBits;
+}
+
+/**
  * Predict prefill and decode of one model on one device unit. Throws
  * (ProfileError, UnknownModelError, FitError) when it cannot.
  */
 export function predict(q: PredictQuery, tweak?: TweakFn): PredictResult {
   const arch = getModel(q.model);
-  const p = q.precision ?? defaultPrecision(q.weight_bits, q.runtime);
-  const ctx = applyTweak(unitCtx(q.device, q.unit, q.runtime, q.weight_bits, q.threads), tweak);
+  const bits = storedWeightBits(q.device, q.unit, q.weight_bits);
+  const p = q.precision ?? defaultPrecision(bits, q.runtime);
+  const ctx = applyTweak(unitCtx(q.device, q.unit, q.runtime, bits, q.threads), tweak);
   const prompt = Math.max(1, Math.round(q.prompt ?? 128));
   const gen = Math.max(1, Math.round(q.gen ?? 128));
   const start = q.decode_start ?? prompt;
@@ -298,13 +329,17 @@ export function splitPlan(q: {
   gen?: number;
 }): SplitPlanResult {
   const arch = getModel(q.model);
-  const p = defaultPrecision(q.weight_bits, q.decode.runtime ?? q.prefill.runtime);
+  const rt = q.decode.runtime ?? q.prefill.runtime;
+  const bp = storedWeightBits(q.device, q.prefill.unit, q.weight_bits);
+  const bd = storedWeightBits(q.device, q.decode.unit, q.weight_bits);
+  const pp = defaultPrecision(bp, rt);
+  const p = bd === bp ? pp : defaultPrecision(bd, rt);
   const prompt = Math.max(1, Math.round(q.prompt ?? 128));
   const gen = Math.max(1, Math.round(q.gen ?? 128));
-  const cp = unitCtx(q.device, q.prefill.unit, q.prefill.runtime, q.weight_bits, q.prefill.threads);
-  const cd = unitCtx(q.device, q.decode.unit, q.decode.runtime, q.weight_bits, q.decode.threads);
-  checkFits(memoryFootprint(arch, p, { context: prompt + gen, prefill_chunk: Math.min(prompt, 512) }), cp.capacity_bytes, q.device);
-  const pre = prefillCost(cp, arch, p, prompt);
+  const cp = unitCtx(q.device, q.prefill.unit, q.prefill.runtime, bp, q.prefill.threads);
+  const cd = unitCtx(q.device, q.decode.unit, q.decode.runtime, bd, q.decode.threads);
+  checkFits(memoryFootprint(arch, bp > bd ? pp : p, { context: prompt + gen, prefill_chunk: Math.min(prompt, 512) }), cp.capacity_bytes, q.device);
+  const pre = prefillCost(cp, arch, pp, prompt);
   const dec = decodeRunCost(cd, arch, p, prompt, gen);
   return {
     prefill: { unit: q.prefill.unit, runtime: q.prefill.runtime ?? null, ttft_s: pre.time_s, bound: pre.bound, energy_j: pre.energy_j },

@@ -95,6 +95,7 @@ export const unitSchema = z.strictObject({
   efficiency: efficiency.optional().describe('defaults for this unit; falls back to the device defaults'),
   bandwidth_share: sourced('number', { min: 0, max: 1 }).optional().describe('fraction of DRAM bandwidth this unit can draw alone (default 1)'),
   memory: sourced('byterate', { min: 0 }).optional().describe('unit-private memory bandwidth (e.g. discrete GPU HBM); default the device DRAM'),
+  min_weight_bits: sourced('number', { min: 1 }).optional().describe('narrowest weight width the datapath reads; narrower weights are stored and streamed at this width (e.g. 8 on Hexagon before v73, which has no 4-bit weights)'),
 });
 
 export const profileSchema = z.strictObject({

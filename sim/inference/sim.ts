@@ -22,7 +22,7 @@ import { FifoServer, type FifoListener } from '../engine/resources.ts';
 import type { Rng } from '../engine/rng.ts';
 import { QuantileSketch } from '../engine/stats.ts';
 import { exponential } from '../engine/variates.ts';
-import { defaultPrecision, unitCtx } from '../hardware/predict.ts';
+import { defaultPrecision, storedWeightBits, unitCtx } from '../hardware/predict.ts';
 import { loadProfile } from '../hardware/profiles.ts';
 import type { UnitName } from '../hardware/profile-schema.ts';
 import type { Table } from '../metrics/recorder.ts';
@@ -225,12 +225,15 @@ export class InferenceSim implements TransferOwner {
     let dTotal = 0;
     for (const d of devs) {
       const profile = loadProfile(d.device);
+      const unit = pickUnit(d.device, d.unit ?? spec.device.unit);
+      const runtime = d.runtime ?? spec.device.runtime;
       this.deviceTypes.push({
         device: d.device,
-        unit: pickUnit(d.device, d.unit ?? spec.device.unit),
-        runtime: d.runtime ?? spec.device.runtime,
+        unit,
+        runtime,
         threads: spec.device.threads,
-        precision: defaultPrecision(spec.device.weight_bits),
+        // The same precision `mei-sim predict` uses: the width the unit really stores, the runtime's formats.
+        precision: defaultPrecision(storedWeightBits(d.device, unit, spec.device.weight_bits), runtime),
         capacity_bytes: profile.memory.capacity.value * spec.device.memory_fraction,
         sustained_w: profile.power.sustained.value,
         costs: new Map(),
