@@ -46,4 +46,33 @@ describe('mei-sim sweep, interrupted', () => {
     expect(m.runs_executed).toBe(60 - saved);
     expect(readFileSync(runs, 'utf8')).toBe(readFileSync(ref, 'utf8'));
   });
+
+  it('resumes after a hard kill (SIGKILL) and equals the uninterrupted sweep', async () => {
+    const d = tempDir();
+    const f = acceptanceSweep(d);
+    const ref = await referenceRuns(f, join(d, 'ref'));
+    const out = join(d, 'killed');
+    const runs = join(out, 'runs.csv');
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'sweep', f, '--workers', '1', '--out', out], { cwd: ROOT, env: ENV, stdio: 'ignore' });
+    const exit = new Promise<string | null>((res) => child.on('exit', (_code, signal) => res(signal)));
+    let sent = false;
+    const t0 = Date.now();
+    while (!sent && Date.now() - t0 < 30_000) {
+      await new Promise((r) => setTimeout(r, 5));
+      if (dataLines(runs) >= 5) {
+        child.kill('SIGKILL');
+        sent = true;
+      }
+    }
+    expect(sent).toBe(true);
+    expect(await exit).toBe('SIGKILL');
+    const saved = dataLines(runs);
+    expect(saved).toBeLessThan(60);
+    const resumed = cliRun(['sweep', f, '--workers', '2', '--out', out]);
+    expect(resumed.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.status).toBe('complete');
+    expect(m.runs_executed).toBeLessThanOrEqual(60 - saved + 1);
+    expect(readFileSync(runs, 'utf8')).toBe(readFileSync(ref, 'utf8'));
+  });
 });
