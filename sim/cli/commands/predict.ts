@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UNIT_NAMES, type UnitName } from '../../hardware/profile-schema.ts';
+import type { UnitName } from '../../hardware/profile-schema.ts';
 import { asInputError, predict, type PredictResult } from '../../hardware/predict.ts';
+import { unitModelOptions } from './unit-options.ts';
 
 interface PredictArgs {
   device: string;
@@ -41,13 +42,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
   command: 'predict',
   describe: 'predict prefill/decode speed, TTFT, TPOT, energy and memory of a model on a device unit (roofline)',
   builder: (y) =>
-    y
-      .option('device', { type: 'string', demandOption: true, describe: 'hardware profile id (mei-sim list devices)' })
-      .option('unit', { type: 'string', choices: UNIT_NAMES as unknown as string[], demandOption: true, describe: 'unit of the device' })
-      .option('model', { type: 'string', demandOption: true, describe: 'model id (mei-sim list models)' })
-      .option('weight-bits', { type: 'number', demandOption: true, describe: 'weight bits: 16, 8, 4, 3, 2' })
-      .option('runtime', { type: 'string', describe: 'runtime profile id (llama.cpp, qnn, mlc-llm, ...)' })
-      .option('threads', { type: 'number', describe: 'CPU threads (default: the big cores)' })
+    unitModelOptions(y)
       .option('prompt', { type: 'number', default: 128, describe: 'prompt tokens' })
       .option('gen', { type: 'number', default: 128, describe: 'generated tokens' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })

@@ -3,7 +3,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { roofline as rooflineSpec } from '../../../analysis/plot/kinds.ts';
 import { renderSpec } from '../../../analysis/plot/render.ts';
 import { asInputError, cachedDecodeOps, cachedPrefillOps, defaultPrecision, unitCtx } from '../../hardware/predict.ts';
-import { UNIT_NAMES, type UnitName } from '../../hardware/profile-schema.ts';
+import type { UnitName } from '../../hardware/profile-schema.ts';
+import { unitModelOptions } from './unit-options.ts';
 import { opBytes, opFlopsEff, opTimes, type UnitCtx } from '../../hardware/roofline.ts';
 import { getModel } from '../../workload/catalog.ts';
 import type { Op } from '../../workload/types.ts';
@@ -58,13 +59,7 @@ export const rooflineCommand: CommandModule<object, RooflineArgs> = {
   command: 'roofline',
   describe: "draw a unit's roofline with a model's prefill and decode operators on it (SVG and PNG)",
   builder: (y) =>
-    y
-      .option('device', { type: 'string', demandOption: true, describe: 'hardware profile id' })
-      .option('unit', { type: 'string', choices: UNIT_NAMES as unknown as string[], demandOption: true })
-      .option('model', { type: 'string', demandOption: true, describe: 'model id' })
-      .option('weight-bits', { type: 'number', default: 4, describe: 'weight bits' })
-      .option('runtime', { type: 'string', describe: 'runtime profile id' })
-      .option('threads', { type: 'number', describe: 'CPU threads' })
+    unitModelOptions(y, 4)
       .option('prompt', { type: 'number', default: 512, describe: 'prefill tokens' })
       .option('context', { type: 'number', default: 512, describe: 'decode context' })
       .option('out', { type: 'string', describe: 'output folder (default results/roofline-<device>-<unit>-<model>)' })

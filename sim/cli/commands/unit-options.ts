@@ -1,0 +1,20 @@
+import type { Argv } from 'yargs';
+import { UNIT_NAMES } from '../../hardware/profile-schema.ts';
+
+/**
+ * The options that name one model on one device unit, shared by `predict` and
+ * `roofline`. `weightBits` undefined makes --weight-bits required.
+ */
+export function unitModelOptions<T>(y: Argv<T>, weightBits?: number) {
+  return y
+    .option('device', { type: 'string', demandOption: true, describe: 'hardware profile id (`mei-sim list profiles`)' })
+    .option('unit', { type: 'string', choices: UNIT_NAMES as unknown as string[], demandOption: true, describe: 'unit of the device' })
+    .option('model', { type: 'string', demandOption: true, describe: 'model id (`mei-sim list models`)' })
+    .option('weight-bits', {
+      type: 'number',
+      ...(weightBits === undefined ? { demandOption: true } : { default: weightBits }),
+      describe: 'weight bits: 16, 8, 4, 3, 2',
+    })
+    .option('runtime', { type: 'string', describe: 'runtime profile id (`mei-sim list runtimes`: llama.cpp, qnn, mlc-llm, ...)' })
+    .option('threads', { type: 'number', describe: 'CPU threads (default: the big cores)' });
+}
