@@ -20,7 +20,8 @@
  *   DQ_OPS_CPU integer lane ops per weight on top of the 2 ops of the MAC. In
  *   prefill the same unpacking is amortized over N tokens, so it matters only
  *   in decode; it is why llama.cpp decode on few CPU cores is compute-bound
- *   (T-MAC, arXiv 2407.00088, section 2). LUT runtimes (t-mac) have none;
+ *   (T-MAC, arXiv 2407.00088, section 2). LUT runtimes (t-mac) pay bits - 2
+ *   instead (see `lutExtraOps`);
  *   GPUs, NPUs and DSPs dequantize in otherwise idle ALUs (0).
  * - CPU threads: compute scales with the cores used, big cores first
  *   (per-core throughput = freq x pipes x lanes of the dtype). DRAM
@@ -214,9 +215,23 @@ export function computeDtypes(kind: UnitName, weightBits: number, peakOf: (d: Dt
   return { matmul, other: pick('fp16', 'int8', 'fp32') };
 }
 
+/**
+ * Extra ops per weight of a bit-serial table-lookup GEMV (T-MAC, arXiv 2407.00088, section 3):
+ * the b-bit weight matrix is split into b one-bit planes; each group of g = 4 activations
+ * gets a 16-entry table, and one 128-bit TBL (16 lookups) plus one 16-lane add consume
+ * 16 rows x 4 weights x 1 bit. That is 2 instructions per 64 weight-bits, b / 32 vector
+ * instructions per b-bit weight, against the 1/16 of an SDOT (32 int8 ops, the unit the
+ * int8 peak counts) that a plain int8 MAC takes. So a weight costs b int8-peak ops in all,
+ * b - 2 beyond the 2 of the MAC already in the FLOPs: cost grows linearly with the bits, as
+ * the paper's abstract says ("LUT-based kernels scale linearly to the weight bit-width").
+ */
+export function lutExtraOps(weightBits: number): number {
+  return Math.max(0, weightBits - 2);
+}
+
 function dqOps(kind: UnitName, weightBits: number, runtime: string | undefined): number {
   if (kind !== 'cpu' || weightBits >= 16) return 0;
-  if (runtime === 't-mac') return 0;
+  if (runtime === 't-mac') return lutExtraOps(weightBits);
   return DQ_OPS_CPU;
 }
 

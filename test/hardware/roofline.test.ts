@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { HardwareProfile, RuntimeProfile } from '../../sim/hardware/profile-schema.ts';
 import type { Op } from '../../sim/workload/types.ts';
+import { unitCtx } from '../../sim/hardware/predict.ts';
 import {
+  lutExtraOps,
   mergeBatch,
   opTime,
   perCoreBandwidth,
@@ -138,6 +140,32 @@ describe('CPU threads', () => {
     const expectC = (2e9 + ctx.dq_ops_per_weight * 1e9) / peak;
     const expectM = 0.5e9 / ctx.bw;
     expect(t).toBeCloseTo(Math.max(expectC, expectM) + 1e-6, 9);
+  });
+});
+
+describe('LUT GEMV (t-mac) and the RKNPU fp16 datapath', () => {
+  const prof = synthProfile();
+  it('t-mac pays bits - 2 ops per weight: linear in the bits, cheaper than dequantization at 4 bits', () => {
+    expect([1, 2, 3, 4, 8].map(lutExtraOps)).toEqual([0, 0, 1, 2, 6]);
+    const tmac = { id: 't-mac', name: 'T-MAC', source: 'x', units: {} } as RuntimeProfile;
+    const at = (bits: number, rt?: RuntimeProfile) => resolveUnitCtx(prof, 'cpu', rt, bits, 2);
+    expect(at(4, tmac).dq_ops_per_weight).toBe(2);
+    expect(at(2, tmac).dq_ops_per_weight).toBe(0);
+    expect(at(4).dq_ops_per_weight).toBeGreaterThan(at(4, tmac).dq_ops_per_weight);
+    // GEMV over 1e9 weights on the 2 big cores (128 GOP/s int8, ~28 GB/s): compute-bound at
+    // both widths; the 4-bit LUT costs 4e9 ops, the 2-bit one 2e9
+    const gemv = (bits: number) => opTime(op({ flops: 2e9, weight_bytes: (1e9 * bits) / 8 }), at(bits, tmac));
+    expect((gemv(4) - 1e-6) / (gemv(2) - 1e-6)).toBeCloseTo(2, 6);
+  });
+
+  it('w4a16 on the RK3576 / RK3588 NPU runs fp16 at half the int8 MAC rate (RK3588 TRM)', () => {
+    for (const dev of ['rk3588', 'rk3576']) {
+      const w4 = unitCtx(dev, 'npu', 'rkllm', 4);
+      const w8 = unitCtx(dev, 'npu', 'rkllm', 8);
+      expect(w4.matmul_dtype).toBe('fp16');
+      expect(w8.matmul_dtype).toBe('int8');
+      expect(w4.peak.fp16 / w8.peak.int8).toBeCloseTo(0.5, 1);
+    }
   });
 });
 
