@@ -8,6 +8,7 @@
  * exp(theta) of the groups the row belongs to (sim/hardware/fit-overlay.ts):
  *
  *   level      group
+ *   unit       unit kind, pooled over every runtime (a runtime with no rows of a kind inherits it)
  *   runtime    runtime x unit kind
  *   format     runtime x unit kind x format (16 | q = any quantized format)
  *   backend    runtime x unit kind x vendor (one runtime drives different backends per vendor:
@@ -211,7 +212,7 @@ function fitTheta(obs: readonly Obs[], levels: readonly Level[], lambda: Record<
   return theta;
 }
 
-const SHARED_LEVELS: ReadonlySet<Level> = new Set<Level>(['runtime', 'format', 'backend']);
+const SHARED_LEVELS: ReadonlySet<Level> = new Set<Level>(['unit', 'runtime', 'format', 'backend']);
 
 /**
  * Shared-level estimate that gives every device one vote: the row-weighted
@@ -311,8 +312,15 @@ function loadObs(opts: FitOptions): { obs: Obs[]; rows: MeasurementRow[]; errors
  * The pair level adds ~40 parameters learned from one or two rows each and buys nothing held out;
  * the device level is kept because it helps other sources on the same device (LOSO 48.6 vs 52.5),
  * which is what a new measurement of a calibrated device is.
+ *
+ * The `unit` level (one multiplier per unit kind, pooled over every runtime) was added later,
+ * so that a runtime with few or no rows of a kind inherits what the others share instead of
+ * the raw prior (partial pooling). With it, at unit lambda 1 (priors with the RKNPU fp16 peak
+ * and the T-MAC LUT cost): LODO 29.6 / 72.8, LOSO 47.0 / 134.3, in-sample 14.5 / 29.5, against
+ * 30.8 / 79.9, 48.6 / 153.9 and 14.5 / 29.6 without; unit lambda 0.1: 36.4 / 76.1, 42.5 / 120.6;
+ * 3: 28.8 / 78.4, 50.0 / 144.9; 10: 28.7 / 80.0, 48.6 / 153.8.
  */
-export const DEFAULT_LEVELS: readonly Level[] = ['runtime', 'format', 'backend', 'device'];
+export const DEFAULT_LEVELS: readonly Level[] = ['unit', 'runtime', 'format', 'backend', 'device'];
 
 function defaultLevels(opts: FitOptions): Level[] {
   if (opts.levels) return [...opts.levels];
@@ -333,7 +341,7 @@ function defaultLevels(opts: FitOptions): Level[] {
  * device 0.5 / 1 / 2 -> LODO 35.7/80.9, 35.7/80.0, 35.7/79.7; LOSO 48.9/154.3, 50.2/153.9, 51.9/154.0
  * (within fold noise; kept 1). memoryLambda 1: LODO 43.0/80.1; no device median: 38.6/90.1.
  */
-export const DEFAULT_LAMBDA: Readonly<Record<Level, number>> = { runtime: 0.1, format: 0.1, backend: 0.1, device: 1, pair: 2 };
+export const DEFAULT_LAMBDA: Readonly<Record<Level, number>> = { unit: 1, runtime: 0.1, format: 0.1, backend: 0.1, device: 1, pair: 2 };
 
 /** Default memoryLambda: 0 (no extra shrinkage). Floors of 1 and 3 fitted worse on the calibration CSV (leave-one-device-out decode 46.4% and 47.4% vs 39.5%). */
 export const DEFAULT_MEMORY_LAMBDA = 0;
@@ -368,7 +376,7 @@ export const DEFAULT_LOSS: Loss = 'log';
 export const DEFAULT_DEVICE_MEDIAN = true;
 
 function lambdaOf(l: FitOptions['lambda']): Record<Level, number> {
-  if (typeof l === 'number') return { runtime: l, format: l, backend: l, device: l, pair: l };
+  if (typeof l === 'number') return { unit: l, runtime: l, format: l, backend: l, device: l, pair: l };
   return { ...DEFAULT_LAMBDA, ...(l ?? {}) };
 }
 
@@ -420,6 +428,7 @@ function fitPinned(opts: FitOptions, levels: Level[]): Omit<FitResult, 'fitted_f
     const parts = g.split('|');
     const members = obs.filter((o) => groupKey(level, o.row) === g).map((o) => o.row.line);
     const fg: FittedGroup = { level, key: g, param, multiplier: Math.exp(t), rows: [...new Set(members)] };
+    if (level === 'unit') Object.assign(fg, { unit: parts[0] });
     if (level === 'runtime') Object.assign(fg, { runtime: parts[0], unit: parts[1] });
     if (level === 'format') Object.assign(fg, { runtime: parts[0], unit: parts[1], format: parts[2] });
     if (level === 'backend') Object.assign(fg, { runtime: parts[0], unit: parts[1], vendor: parts[2] });

@@ -9,6 +9,7 @@
  * files, never its own), running `calibrate --from` twice writes the same file.
  *
  * Group levels (the key of a group, `|`-separated):
+ *   unit     unit (rows with a runtime)
  *   runtime  runtime|unit                  format   runtime|unit|16 or q
  *   backend  runtime|unit|vendor           device   device|unit
  *   pair     device|runtime|unit
@@ -19,11 +20,11 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import type { UnitName } from './profile-schema.ts';
 
-export type Level = 'runtime' | 'format' | 'backend' | 'device' | 'pair';
-export const ALL_LEVELS: readonly Level[] = ['runtime', 'format', 'backend', 'device', 'pair'];
+export type Level = 'unit' | 'runtime' | 'format' | 'backend' | 'device' | 'pair';
+export const ALL_LEVELS: readonly Level[] = ['unit', 'runtime', 'format', 'backend', 'device', 'pair'];
 
 export const overlayGroupSchema = z.object({
-  level: z.enum(['runtime', 'format', 'backend', 'device', 'pair']),
+  level: z.enum(['unit', 'runtime', 'format', 'backend', 'device', 'pair']),
   key: z.string(),
   param: z.enum(['compute', 'memory']),
   value: z.number().positive(),
@@ -53,6 +54,8 @@ export const formatClass = (bits: number): '16' | 'q' => (bits >= 16 ? '16' : 'q
 export function groupKey(level: Level, s: GroupSubject): string | undefined {
   const rt = s.runtime;
   switch (level) {
+    case 'unit':
+      return rt ? s.unit : undefined;
     case 'runtime':
       return rt ? `${rt}|${s.unit}` : undefined;
     case 'format':
