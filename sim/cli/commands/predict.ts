@@ -1,15 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { UnitName } from '../../hardware/profile-schema.ts';
 import { asInputError, predict, type PredictResult } from '../../hardware/predict.ts';
-import { unitModelOptions } from './unit-options.ts';
+import { unitModelOptions, type UnitModelArgs } from './unit-options.ts';
 
-interface PredictArgs {
-  device: string;
-  unit: string;
-  model: string;
-  weightBits: number;
-  runtime?: string;
-  threads?: number;
+interface PredictArgs extends UnitModelArgs {
   prompt: number;
   gen: number;
   json?: boolean;

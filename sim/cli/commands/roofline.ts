@@ -4,18 +4,12 @@ import { roofline as rooflineSpec } from '../../../analysis/plot/kinds.ts';
 import { renderSpec } from '../../../analysis/plot/render.ts';
 import { asInputError, cachedDecodeOps, cachedPrefillOps, defaultPrecision, unitCtx } from '../../hardware/predict.ts';
 import type { UnitName } from '../../hardware/profile-schema.ts';
-import { unitModelOptions } from './unit-options.ts';
+import { unitModelOptions, type UnitModelArgs } from './unit-options.ts';
 import { opBytes, opFlopsEff, opTimes, type UnitCtx } from '../../hardware/roofline.ts';
 import { getModel } from '../../workload/catalog.ts';
 import type { Op } from '../../workload/types.ts';
 
-interface RooflineArgs {
-  device: string;
-  unit: string;
-  model: string;
-  weightBits: number;
-  runtime?: string;
-  threads?: number;
+interface RooflineArgs extends UnitModelArgs {
   prompt: number;
   context: number;
   out?: string;

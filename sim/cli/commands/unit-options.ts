@@ -1,6 +1,16 @@
 import type { Argv } from 'yargs';
 import { UNIT_NAMES } from '../../hardware/profile-schema.ts';
 
+/** Parsed values of `unitModelOptions`. */
+export interface UnitModelArgs {
+  device: string;
+  unit: string;
+  model: string;
+  weightBits: number;
+  runtime?: string;
+  threads?: number;
+}
+
 /**
  * The options that name one model on one device unit, shared by `predict` and
  * `roofline`. `weightBits` undefined makes --weight-bits required.
