@@ -46,7 +46,7 @@ import { stringify } from 'yaml';
 import type { UnitName } from '../hardware/profile-schema.ts';
 import { clearPredictCache, fittedDirOf, pinOverlay, vendorKey, type EtaTweak, type TweakFn } from '../hardware/predict.ts';
 import { loadProfile } from '../hardware/profiles.ts';
-import { ALL_LEVELS, groupKey as overlayGroupKey, logMultipliers, readOverlays, thetaKey, type Level, type Overlay, type OverlayGroup } from '../hardware/fit-overlay.ts';
+import { ALL_LEVELS, groupKey as overlayGroupKey, heldoutKey, logMultipliers, readOverlays, thetaKey, type HeldoutGroup, type Level, type Overlay, type OverlayGroup } from '../hardware/fit-overlay.ts';
 import { parseMeasurements, predictRow, type MeasurementRow, type RowPrediction } from '../hardware/validate.ts';
 
 export { ALL_LEVELS, type Level };
@@ -115,7 +115,13 @@ export interface FitResult {
   before: Mape;
   after_fit: Mape;
   after_loo: Mape;
-  per_row: { line: number; kind: 'prefill' | 'decode'; measured: number; before: number; fit: number; loo: number }[];
+  per_row: { line: number; kind: 'prefill' | 'decode'; runtime: string | undefined; unit: string; measured: number; before: number; fit: number; loo: number }[];
+  /**
+   * Error to expect per runtime|unit on a device the fit has not seen (leave-one-device-out
+   * MAPE), written to the overlay for `predict` to show; set by `fitWithHeldout`, or kept
+   * from the overlay file when a per-device fit rewrites part of it.
+   */
+  heldout?: { method: string; groups: HeldoutGroup[] };
   /** Overlay file this fit writes (hardware-profiles/fitted/fit-<csv name>.yaml). */
   fitted_file: string;
   /** Groups of that file that this fit does not rewrite (other devices of a per-device fit); written back unchanged. */
@@ -397,7 +403,8 @@ export function fitFromMeasurements(opts: FitOptions): FitResult {
     for (const { g } of kept) fixed.set(thetaKey(g.level, g.key, g.param), (fixed.get(thetaKey(g.level, g.key, g.param)) ?? 0) + Math.log(g.value));
     pinOverlay(fixed);
     const res = fitPinned(opts, levels);
-    return { ...res, fitted_file: file, kept: kept.filter((k) => k.f === file).map((k) => k.g) };
+    const own = opts.device === 'all' ? undefined : readOverlays(fittedDir).find((o) => o.file === file)?.overlay.heldout;
+    return { ...res, fitted_file: file, kept: kept.filter((k) => k.f === file).map((k) => k.g), ...(own ? { heldout: own } : {}) };
   } finally {
     pinOverlay(undefined);
   }
@@ -450,8 +457,35 @@ function fitPinned(opts: FitOptions, levels: Level[]): Omit<FitResult, 'fitted_f
     before: mapeOf(obs, before),
     after_fit: mapeOf(obs, fit),
     after_loo: mapeOf(obs, loo),
-    per_row: obs.map((o, i) => ({ line: o.row.line, kind: o.kind, measured: o.measured, before: before[i]!, fit: fit[i]!, loo: loo[i]! })),
+    per_row: obs.map((o, i) => ({ line: o.row.line, kind: o.kind, runtime: o.row.runtime, unit: o.row.unit, measured: o.measured, before: before[i]!, fit: fit[i]!, loo: loo[i]! })),
   };
+}
+
+/** MAPE of a fit's held-out predictions, per runtime|unit (sorted by key). */
+export function heldoutGroups(res: Pick<FitResult, 'per_row'>): HeldoutGroup[] {
+  const by = new Map<string, { decode: number[]; prefill: number[] }>();
+  for (const p of res.per_row) {
+    const k = heldoutKey(p.runtime, p.unit);
+    let a = by.get(k);
+    if (!a) by.set(k, (a = { decode: [], prefill: [] }));
+    a[p.kind].push((Math.abs(p.loo - p.measured) / p.measured) * 100);
+  }
+  const m = (a: number[]) => (a.length ? r4(mean(a)) : null);
+  return [...by]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, a]) => ({ key, decode_n: a.decode.length, decode_mape_pct: m(a.decode), prefill_n: a.prefill.length, prefill_mape_pct: m(a.prefill) }));
+}
+
+/**
+ * The fit `calibrate --from` ships: `fitFromMeasurements`, plus (for an all-device
+ * fit) a leave-one-device-out pass whose per-runtime|unit MAPE goes into the
+ * overlay, so `predict` can say how far off a device the fit has not seen was.
+ */
+export function fitWithHeldout(opts: FitOptions): FitResult {
+  const res = fitFromMeasurements(opts);
+  if (opts.device !== 'all') return res;
+  const lodo = opts.holdout === 'device' ? res : fitFromMeasurements({ ...opts, holdout: 'device' });
+  return { ...res, heldout: { method: `leave-one-device-out on ${basename(opts.csvPath)}`, groups: heldoutGroups(lodo) } };
 }
 
 // ------------------------------------------------------------------ writing
@@ -510,13 +544,15 @@ export function writeFit(res: FitResult, file: string = res.fitted_file): string
     source: csvName,
     derived: `mei-sim calibrate --from ${csvName} (device ${res.device}${res.runtime ? `, runtime ${res.runtime}` : ''}; levels ${res.levels.join(', ')}; lambda ${lambdaText(res.lambda)}): ${fitSummary(res)}`,
     groups,
+    ...(res.heldout ? { heldout: res.heldout } : {}),
   };
   const header =
     '# Calibration overlay written by `mei-sim calibrate --from` (sim/calibration/from-measurements.ts).\n' +
     '# Each group multiplies the PRIOR efficiency (eta_c = compute, eta_m = memory) of the hardware and runtime profiles;\n' +
     '# the profiles themselves are never rewritten, so refitting replaces this file instead of compounding it.\n' +
     '# Levels: runtime = runtime|unit, format = runtime|unit|16 or q, backend = runtime|unit|vendor,\n' +
-    '# device = device|unit, pair = device|runtime|unit (sim/hardware/fit-overlay.ts).\n';
+    '# device = device|unit, pair = device|runtime|unit (sim/hardware/fit-overlay.ts).\n' +
+    '# heldout: MAPE per runtime|unit when each device is predicted by a fit that never saw it; `mei-sim predict` prints it.\n';
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, header + stringify(overlay, { lineWidth: 0 }));
   clearPredictCache();
@@ -537,6 +573,11 @@ export function formatFit(res: FitResult): string {
       .sort((a, b) => a.level.localeCompare(b.level) || a.key.localeCompare(b.key))
       .map((g) => `    ${g.level.padEnd(8)} ${g.key.padEnd(44)} eta_${g.param === 'compute' ? 'c' : 'm'} x ${g.multiplier.toFixed(3)}  (rows ${g.rows.join(',')})`),
   ];
+  if (res.heldout) {
+    const pc = (x: number | null, n: number) => (x === null ? 'no rows'.padEnd(14) : `${x.toFixed(1)}% (n=${n})`.padEnd(14));
+    lines.push(`  held-out error per runtime|unit (${res.heldout.method}): decode, prefill MAPE`);
+    for (const g of res.heldout.groups) lines.push(`    ${g.key.padEnd(20)} ${pc(g.decode_mape_pct, g.decode_n)} ${pc(g.prefill_mape_pct, g.prefill_n)}`.trimEnd());
+  }
   for (const e of res.errors) lines.push(`  error line ${e.line}: ${e.message}`);
   return lines.join('\n') + '\n';
 }
@@ -555,7 +596,7 @@ export interface CalibrateFromArgs {
 
 /** The `mei-sim calibrate --from` action: fit, write, print the before/after leave-one-out MAPE. */
 export function runCalibrateFrom(a: CalibrateFromArgs): FitResult & { files: string[] } {
-  const res = fitFromMeasurements({ csvPath: a.from, device: a.device ?? 'all', runtime: a.runtime, lambda: a.lambda });
+  const res = fitWithHeldout({ csvPath: a.from, device: a.device ?? 'all', runtime: a.runtime, lambda: a.lambda });
   const files = a.write === false ? [] : writeFit(res);
   const out = { ...res, files };
   if (a.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');

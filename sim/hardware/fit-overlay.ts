@@ -13,6 +13,9 @@
  *   runtime  runtime|unit                  format   runtime|unit|16 or q
  *   backend  runtime|unit|vendor           device   device|unit
  *   pair     device|runtime|unit
+ *
+ * An all-device fit also records `heldout`: per runtime|unit, the MAPE of its rows
+ * when each device is predicted by a fit that never saw it; `predict` prints it.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,10 +35,25 @@ export const overlayGroupSchema = z.object({
 });
 export type OverlayGroup = z.infer<typeof overlayGroupSchema>;
 
+/**
+ * Held-out error of one runtime|unit on the fit's own CSV: the MAPE of its rows
+ * when each row is predicted by a fit that never saw its device
+ * (leave-one-device-out). null: no rows of that kind.
+ */
+export const heldoutGroupSchema = z.object({
+  key: z.string(),
+  decode_n: z.number().int().nonnegative(),
+  decode_mape_pct: z.number().nonnegative().nullable(),
+  prefill_n: z.number().int().nonnegative(),
+  prefill_mape_pct: z.number().nonnegative().nullable(),
+});
+export type HeldoutGroup = z.infer<typeof heldoutGroupSchema>;
+
 export const overlaySchema = z.object({
   source: z.string().min(1),
   derived: z.string().min(1),
   groups: z.array(overlayGroupSchema),
+  heldout: z.object({ method: z.string().min(1), groups: z.array(heldoutGroupSchema) }).optional(),
 });
 export type Overlay = z.infer<typeof overlaySchema>;
 
@@ -110,4 +128,22 @@ export function overlayTheta(dir: string, excludeFile?: string): Map<string, num
     }
   }
   return theta;
+}
+
+/** Key of a held-out error entry: runtime|unit ("-|unit" without a runtime). */
+export const heldoutKey = (runtime: string | undefined, unit: string) => `${runtime ?? '-'}|${unit}`;
+
+/** What an overlay says of the error to expect for a runtime|unit: the first overlay file (sorted) with an entry. */
+export interface HeldoutError extends HeldoutGroup {
+  source: string;
+  method: string;
+}
+
+export function heldoutError(dir: string, runtime: string | undefined, unit: string): HeldoutError | undefined {
+  const key = heldoutKey(runtime, unit);
+  for (const { overlay } of readOverlays(dir)) {
+    const g = overlay.heldout?.groups.find((x) => x.key === key);
+    if (g) return { ...g, source: overlay.source, method: overlay.heldout!.method };
+  }
+  return undefined;
 }

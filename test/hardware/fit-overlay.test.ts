@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { groupKey, logMultipliers, overlayTheta, readOverlays, thetaKey } from '../../sim/hardware/fit-overlay.ts';
+import { groupKey, heldoutError, logMultipliers, overlayTheta, readOverlays, thetaKey } from '../../sim/hardware/fit-overlay.ts';
+import { heldoutGroups } from '../../sim/calibration/from-measurements.ts';
 import { fittedDirOf, pinOverlay, unitCtx } from '../../sim/hardware/predict.ts';
 
 const subject = { device: 'rk3588', unit: 'npu' as const, runtime: 'rkllm', weight_bits: 8, vendor: 'Rockchip' };
@@ -54,4 +55,37 @@ describe('calibration overlay (hardware-profiles/fitted)', () => {
       pinOverlay(undefined);
     }
   });
+
+  it('held-out error: MAPE per runtime|unit from held-out predictions, looked up by runtime and unit', () => {
+    const row = (runtime: string | undefined, unit: string, kind: 'decode' | 'prefill', measured: number, loo: number) => ({ line: 1, kind, runtime, unit, measured, before: 0, fit: 0, loo });
+    const g = heldoutGroups({
+      per_row: [
+        row('qnn', 'npu', 'decode', 10, 15), // 50%
+        row('qnn', 'npu', 'decode', 20, 18), // 10%
+        row('llama.cpp', 'cpu', 'prefill', 100, 25), // 75%
+        row(undefined, 'gpu', 'decode', 4, 5), // 25%
+      ],
+    });
+    expect(g).toEqual([
+      { key: '-|gpu', decode_n: 1, decode_mape_pct: 25, prefill_n: 0, prefill_mape_pct: null },
+      { key: 'llama.cpp|cpu', decode_n: 0, decode_mape_pct: null, prefill_n: 1, prefill_mape_pct: 75 },
+      { key: 'qnn|npu', decode_n: 2, decode_mape_pct: 30, prefill_n: 0, prefill_mape_pct: null },
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'mei-heldout-'));
+    const yaml = (src: string, groups: string) => `source: ${src}\nderived: test\ngroups: []\nheldout:\n  method: leave-one-device-out on ${src}\n  groups:\n${groups}`;
+    const entry = (key: string, d: number) => `    - { key: "${key}", decode_n: 2, decode_mape_pct: ${d}, prefill_n: 0, prefill_mape_pct: null }\n`;
+    writeFileSync(join(dir, 'a.yaml'), yaml('a.csv', entry('qnn|npu', 30)));
+    writeFileSync(join(dir, 'b.yaml'), yaml('b.csv', entry('qnn|npu', 99) + entry('-|gpu', 25)));
+    expect(heldoutError(dir, 'qnn', 'npu')).toMatchObject({ decode_mape_pct: 30, source: 'a.csv' }); // first file wins
+    expect(heldoutError(dir, undefined, 'gpu')).toMatchObject({ decode_mape_pct: 25, source: 'b.csv' });
+    expect(heldoutError(dir, 'rkllm', 'npu')).toBeUndefined();
+  });
+
+  it('the shipped overlay carries the leave-one-device-out error of every calibrated runtime|unit', () => {
+    const h = heldoutError(fittedDirOf(), 'llama.cpp', 'gpu');
+    expect(h?.method).toMatch(/leave-one-device-out/);
+    expect(h!.decode_n).toBeGreaterThan(5);
+    expect(h!.decode_mape_pct).toBeGreaterThan(0);
+  });
 });
+

@@ -1,10 +1,10 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { overlaySchema, thetaKey } from '../../sim/hardware/fit-overlay.ts';
+import { overlaySchema, thetaKey, type Overlay } from '../../sim/hardware/fit-overlay.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fitFromMeasurements, writeFit } from '../../sim/calibration/from-measurements.ts';
+import { fitFromMeasurements, fitWithHeldout, writeFit } from '../../sim/calibration/from-measurements.ts';
 import { pinOverlay, predict, setProfileDirs, splitPlan, unitCtx, type TweakFn } from '../../sim/hardware/predict.ts';
 import { PROFILE_DIR, parseYamlWith } from '../../sim/hardware/profiles.ts';
 import { profileSchema, runtimeSchema } from '../../sim/hardware/profile-schema.ts';
@@ -230,6 +230,16 @@ describe('calibrate --from', () => {
       expect(snapshot()).toEqual(third);
       // the per-device refit keeps the other devices' groups
       expect(readFileSync(join(fitted, 'fit-cal.yaml'), 'utf8')).toContain('apple-m2|gpu');
+      // the shipped fit adds the leave-one-device-out error per runtime|unit; a per-device refit keeps it
+      const lodo = fitFromMeasurements({ csvPath: csv, device: 'all', fittedDir: fitted, holdout: 'device' });
+      writeFit(fitWithHeldout({ csvPath: csv, device: 'all', fittedDir: fitted }));
+      const rk = lodo.per_row.filter((p) => p.runtime === 'rkllm' && p.kind === 'decode');
+      const want = rk.reduce((s, p) => s + Math.abs(p.loo / p.measured - 1), 0) * (100 / rk.length);
+      const got = (parseYaml(readFileSync(join(fitted, 'fit-cal.yaml'), 'utf8')) as Overlay).heldout!.groups.find((g) => g.key === 'rkllm|npu')!;
+      expect(got.decode_n).toBe(rk.length);
+      expect(got.decode_mape_pct!).toBeCloseTo(want, 1);
+      run('rk3588');
+      expect((parseYaml(readFileSync(join(fitted, 'fit-cal.yaml'), 'utf8')) as Overlay).heldout?.groups).toContainEqual(got);
     } finally {
       setProfileDirs(undefined);
     }

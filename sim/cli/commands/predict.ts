@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { UnitName } from '../../hardware/profile-schema.ts';
-import { asInputError, predict, type PredictResult } from '../../hardware/predict.ts';
+import { heldoutError, heldoutKey, type HeldoutError } from '../../hardware/fit-overlay.ts';
+import { asInputError, fittedDirOf, predict, type PredictResult } from '../../hardware/predict.ts';
 import { unitModelOptions, type UnitModelArgs } from './unit-options.ts';
 
 interface PredictArgs extends UnitModelArgs {
@@ -15,6 +16,15 @@ function fmt(x: number, digits = 4): string {
 }
 
 const GB = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
+
+const errText = (pct: number | null, n: number) => (pct === null ? 'no rows (priors only)' : `${pct.toFixed(0)}% MAPE over ${n} row${n === 1 ? '' : 's'}`);
+
+/** What the calibration says of the error to expect for this runtime|unit on a device it has not seen. */
+export function formatHeldout(h: HeldoutError | null, runtime: string | undefined, unit: string): string {
+  const key = heldoutKey(runtime, unit);
+  if (!h) return `  held-out error      unknown: no calibration rows for ${runtime ? key : `${unit} without a runtime`} (priors only)\n`;
+  return `  held-out error      decode ${errText(h.decode_mape_pct, h.decode_n)}, prefill ${errText(h.prefill_mape_pct, h.prefill_n)} (${key}, ${h.method})\n`;
+}
 
 export function formatPrediction(r: PredictResult): string {
   const m = r.memory;
@@ -34,7 +44,7 @@ export function formatPrediction(r: PredictResult): string {
 
 export const predictCommand: CommandModule<object, PredictArgs> = {
   command: 'predict',
-  describe: 'predict prefill/decode speed, TTFT, TPOT, energy and memory of a model on a device unit (roofline)',
+  describe: 'predict prefill/decode speed, TTFT, TPOT, energy and memory of a model on a device unit (roofline), with the calibration\'s held-out error',
   builder: (y) =>
     unitModelOptions(y)
       .option('prompt', { type: 'number', default: 128, describe: 'prompt tokens' })
@@ -52,6 +62,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       prompt: a.prompt,
       gen: a.gen,
     }));
-    process.stdout.write(a.json ? JSON.stringify(r, null, 2) + '\n' : formatPrediction(r));
+    const h = heldoutError(fittedDirOf(), a.runtime, a.unit) ?? null;
+    process.stdout.write(a.json ? JSON.stringify({ ...r, heldout_error: h }, null, 2) + '\n' : formatPrediction(r) + formatHeldout(h, a.runtime, a.unit));
   },
 };
