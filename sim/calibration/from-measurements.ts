@@ -47,7 +47,7 @@ import type { UnitName } from '../hardware/profile-schema.ts';
 import { clearPredictCache, fittedDirOf, pinOverlay, vendorKey, type EtaTweak, type TweakFn } from '../hardware/predict.ts';
 import { loadProfile } from '../hardware/profiles.ts';
 import { ALL_LEVELS, groupKey as overlayGroupKey, heldoutKey, logMultipliers, readOverlays, thetaKey, type HeldoutGroup, type Level, type Overlay, type OverlayGroup } from '../hardware/fit-overlay.ts';
-import { parseMeasurements, predictRow, type MeasurementRow, type RowPrediction } from '../hardware/validate.ts';
+import { mapeByGroup, parseMeasurements, predictRow, type MeasurementRow, type RowPrediction } from '../hardware/validate.ts';
 
 export { ALL_LEVELS, type Level };
 
@@ -463,17 +463,12 @@ function fitPinned(opts: FitOptions, levels: Level[]): Omit<FitResult, 'fitted_f
 
 /** MAPE of a fit's held-out predictions, per runtime|unit (sorted by key). */
 export function heldoutGroups(res: Pick<FitResult, 'per_row'>): HeldoutGroup[] {
-  const by = new Map<string, { decode: number[]; prefill: number[] }>();
-  for (const p of res.per_row) {
-    const k = heldoutKey(p.runtime, p.unit);
-    let a = by.get(k);
-    if (!a) by.set(k, (a = { decode: [], prefill: [] }));
-    a[p.kind].push((Math.abs(p.loo - p.measured) / p.measured) * 100);
-  }
-  const m = (a: number[]) => (a.length ? r4(mean(a)) : null);
-  return [...by]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, a]) => ({ key, decode_n: a.decode.length, decode_mape_pct: m(a.decode), prefill_n: a.prefill.length, prefill_mape_pct: m(a.prefill) }));
+  const r = (x: number | null) => (x === null ? null : r4(x));
+  return mapeByGroup(res.per_row.map((p) => ({ key: heldoutKey(p.runtime, p.unit), kind: p.kind, ape_pct: (Math.abs(p.loo - p.measured) / p.measured) * 100 }))).map((g) => ({
+    ...g,
+    decode_mape_pct: r(g.decode_mape_pct),
+    prefill_mape_pct: r(g.prefill_mape_pct),
+  }));
 }
 
 /**

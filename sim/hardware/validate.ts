@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseCsv as parseCsvRaw } from '../../analysis/load.ts';
 import { predict, type TweakFn } from './predict.ts';
 import { UNIT_NAMES, type UnitName } from './profile-schema.ts';
+import { heldoutKey } from './fit-overlay.ts';
 
 export interface MeasurementRow {
   /** 1-based data row number in the file (header excluded). */
@@ -133,6 +134,29 @@ export interface ValidationReport {
   prefill_n: number;
   errors: { line: number; model: string; device: string; unit: string; runtime: string; message: string }[];
   predictions: ValidatedRow[];
+  /** MAPE per runtime|unit ("-|unit" for rows without a runtime), sorted by key: where the misses are. */
+  by_runtime_unit: GroupMape[];
+}
+
+export interface GroupMape {
+  key: string;
+  decode_n: number;
+  decode_mape_pct: number | null;
+  prefill_n: number;
+  prefill_mape_pct: number | null;
+}
+
+/** MAPE per group key and measurement kind (percent), sorted by key. */
+export function mapeByGroup(entries: Iterable<{ key: string; kind: 'decode' | 'prefill'; ape_pct: number }>): GroupMape[] {
+  const by = new Map<string, { decode: number[]; prefill: number[] }>();
+  for (const e of entries) {
+    let a = by.get(e.key);
+    if (!a) by.set(e.key, (a = { decode: [], prefill: [] }));
+    a[e.kind].push(e.ape_pct);
+  }
+  return [...by]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, a]) => ({ key, decode_n: a.decode.length, decode_mape_pct: mean(a.decode), prefill_n: a.prefill.length, prefill_mape_pct: mean(a.prefill) }));
 }
 
 /** Absolute percentage error, percent. */
@@ -181,7 +205,14 @@ export function validateRows(rows: readonly MeasurementRow[], predictor: RowPred
       decode_bound: row.decode_tok_s !== undefined ? p.decode_bound : '',
     });
   }
-  return { rows: rows.length + problems.length, decode_mape: mean(dApe), prefill_mape: mean(pApe), decode_n: dApe.length, prefill_n: pApe.length, errors, predictions: out };
+  const groups = out.flatMap((p) => {
+    const key = heldoutKey(p.runtime || undefined, p.unit);
+    return [
+      ...(p.decode_ape_pct === '' ? [] : [{ key, kind: 'decode' as const, ape_pct: p.decode_ape_pct }]),
+      ...(p.prefill_ape_pct === '' ? [] : [{ key, kind: 'prefill' as const, ape_pct: p.prefill_ape_pct }]),
+    ];
+  });
+  return { rows: rows.length + problems.length, decode_mape: mean(dApe), prefill_mape: mean(pApe), decode_n: dApe.length, prefill_n: pApe.length, errors, predictions: out, by_runtime_unit: mapeByGroup(groups) };
 }
 
 /** Prediction for one measurement row: prefill over prompt_tokens (default 128), decode of 128 tokens from context 0. */

@@ -99,6 +99,23 @@ describe('validate rows', () => {
     expect(rep.decode_n).toBe(1);
   });
 
+  it('breaks the MAPE down by runtime|unit, from the rows that were predicted', () => {
+    const csv = [
+      HEADER,
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,cpu,llama.cpp,4,,10,1,x',
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,cpu,llama.cpp,4,,,4,x',
+      'llama-3.2-1b,4,Q4_0,snapdragon-8-gen-3,gpu,,,,,20,x',
+      'no-such-model,4,Q4_0,raspberry-pi-5,cpu,t-mac,4,,,1.0,x',
+    ].join('\n');
+    const { rows, problems } = parseMeasurements(csv);
+    // a fake predictor with known errors: every prediction is 2 tok/s prefill, 2 tok/s decode
+    const rep = validateRows(rows, (r) => { if (r.model === 'no-such-model') throw new Error('unknown'); return { prefill_tok_s: 2, decode_tok_s: 2, prefill_bound: 'compute', decode_bound: 'memory' }; }, problems);
+    expect(rep.by_runtime_unit).toEqual([
+      { key: '-|gpu', decode_n: 1, decode_mape_pct: 90, prefill_n: 0, prefill_mape_pct: null },
+      { key: 'llama.cpp|cpu', decode_n: 2, decode_mape_pct: 75, prefill_n: 1, prefill_mape_pct: 80 },
+    ]);
+  });
+
   it('empty prompt_tokens: prefill over 128 tokens, decode from context 0', () => {
     const { rows } = parseMeasurements([HEADER, 'llama-3.2-1b,4,Q4_0,snapdragon-8-gen-3,gpu,llama.cpp,,,100,10,x'].join('\n'));
     const p = predictRow(rows[0]!);

@@ -41,6 +41,11 @@ export function formatValidation(rep: ValidationReport): string {
   out.push('');
   out.push(`rows ${rep.rows}: decode MAPE ${pct(rep.decode_mape)} (n=${rep.decode_n}), prefill MAPE ${pct(rep.prefill_mape)} (n=${rep.prefill_n}), errors ${rep.errors.length}`);
   for (const e of rep.errors) out.push(`  error line ${e.line} (${e.model} ${e.device} ${e.unit} ${e.runtime}): ${e.message}`);
+  if (rep.by_runtime_unit.length > 1) {
+    const g = (x: number | null, n: number) => (x === null ? '' : `${pct(x)} (n=${n})`).padEnd(16);
+    out.push('by runtime|unit      decode MAPE      prefill MAPE');
+    for (const b of rep.by_runtime_unit) out.push(`  ${b.key.padEnd(18)} ${g(b.decode_mape_pct, b.decode_n)} ${g(b.prefill_mape_pct, b.prefill_n)}`.trimEnd());
+  }
   return out.join('\n') + '\n';
 }
 
@@ -52,14 +57,14 @@ export async function runValidate(a: ValidateArgs): Promise<void> {
     writeFileSync(a.out, stringify(rep.predictions, { header: true, columns: cols }));
   }
   if (a.json) {
-    const { rows, decode_mape, prefill_mape, decode_n, prefill_n, errors, predictions } = rep;
-    process.stdout.write(JSON.stringify({ rows, decode_mape, prefill_mape, decode_n, prefill_n, mape_unit: 'percent', errors, predictions }, null, 2) + '\n');
+    const { rows, decode_mape, prefill_mape, decode_n, prefill_n, errors, predictions, by_runtime_unit } = rep;
+    process.stdout.write(JSON.stringify({ rows, decode_mape, prefill_mape, decode_n, prefill_n, mape_unit: 'percent', errors, by_runtime_unit, predictions }, null, 2) + '\n');
   } else process.stdout.write(formatValidation(rep));
 }
 
 export const validateBuilder = <T>(y: Argv<T>) =>
   y
-    .option('json', { type: 'boolean', default: false, describe: 'print {rows, decode_mape, prefill_mape, errors, predictions} (MAPE in percent)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print {rows, decode_mape, prefill_mape, errors, by_runtime_unit, predictions} (MAPE in percent)' })
     .option('out', { type: 'string', describe: 'write predicted vs measured per row to this CSV' });
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
