@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseCsv as parseCsvRaw } from '../../analysis/load.ts';
 import { predict, type TweakFn } from './predict.ts';
 import { UNIT_NAMES, type UnitName } from './profile-schema.ts';
-import { heldoutKey } from './fit-overlay.ts';
+import { heldoutKey, type HeldoutGroup } from './fit-overlay.ts';
 
 export interface MeasurementRow {
   /** 1-based data row number in the file (header excluded). */
@@ -138,13 +138,8 @@ export interface ValidationReport {
   by_runtime_unit: GroupMape[];
 }
 
-export interface GroupMape {
-  key: string;
-  decode_n: number;
-  decode_mape_pct: number | null;
-  prefill_n: number;
-  prefill_mape_pct: number | null;
-}
+/** MAPE of one group (runtime|unit): the same record the calibration overlay stores as held-out error. */
+export type GroupMape = HeldoutGroup;
 
 /** MAPE per group key and measurement kind (percent), sorted by key. */
 export function mapeByGroup(entries: Iterable<{ key: string; kind: 'decode' | 'prefill'; ape_pct: number }>): GroupMape[] {
