@@ -190,4 +190,25 @@ describe('runtime profiles', () => {
     expect(ratio).toBeGreaterThan(1.5);
     expect(loadRuntime('t-mac').units.cpu!.weight_formats?.['4']?.compute?.value ?? 1).toBe(1);
   });
+
+  it("RKLLM's NPU compute factor reproduces the published RK3588 time to first token (README v1.1.0, w8a8, 64 tokens)", () => {
+    // rknn-llm README "Model Performance Benchmark" (commit 1a502afb): TTFT in ms. The factor in
+    // hardware-profiles/runtimes/rkllm.yaml was derived from these rows; if the roofline, the RK3588
+    // profile or the model catalog changes, this fails and the factor must be derived again.
+    const ttftMs: [string, number][] = [
+      ['tinyllama-1.1b', 140.46], ['qwen2-1.5b', 206.0], ['phi-3-mini', 516.0], ['chatglm3-6b', 800.0],
+      ['gemma-2-2b', 342.29], ['internlm2-1.8b', 205.97], ['minicpm3-4b', 702.18], ['llama-3-8b', 1128.0],
+    ];
+    const logs = ttftMs.map(([model, ms]) => {
+      const p = predict({ device: 'rk3588', unit: 'npu', model, weight_bits: 8, runtime: 'rkllm', prompt: 64, gen: 1 });
+      expect(p.prefill_bound).toBe('compute');
+      return Math.log(64 / (ms / 1e3) / p.prefill_tok_s);
+    });
+    const geomean = Math.exp(logs.reduce((s, x) => s + x, 0) / logs.length);
+    expect(geomean).toBeGreaterThan(0.98);
+    expect(geomean).toBeLessThan(1.02);
+    // Every row within 25% (measured / predicted 0.80-1.09 when derived): one factor, not per-model tuning.
+    for (const x of logs) expect(Math.abs(x)).toBeLessThan(Math.log(1.25));
+    expect(loadRuntime('rkllm').units.npu!.compute?.value).toBeCloseTo(0.539, 3);
+  });
 });
