@@ -191,24 +191,45 @@ describe('runtime profiles', () => {
     expect(loadRuntime('t-mac').units.cpu!.weight_formats?.['4']?.compute?.value ?? 1).toBe(1);
   });
 
+  // The NPU compute factors of rkllm and qnn come from the time to first token published beside the
+  // calibration CSV's decode rates (same tables, a column the CSV leaves out). If the roofline, a
+  // profile or the model catalog changes, these fail and the factor must be derived again.
+  type TtftRow = { device: string; model: string; bits: number; prompt: number; ttft_ms: number };
+  const measuredOverPredicted = (runtime: string, rows: TtftRow[]) =>
+    rows.map((r) => {
+      const p = predict({ device: r.device, unit: 'npu', model: r.model, weight_bits: r.bits, runtime, prompt: r.prompt, gen: 1 });
+      return r.prompt / (r.ttft_ms / 1e3) / p.prefill_tok_s;
+    });
+  const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+
   it("RKLLM's NPU compute factor reproduces the published RK3588 time to first token (README v1.1.0, w8a8, 64 tokens)", () => {
-    // rknn-llm README "Model Performance Benchmark" (commit 1a502afb): TTFT in ms. The factor in
-    // hardware-profiles/runtimes/rkllm.yaml was derived from these rows; if the roofline, the RK3588
-    // profile or the model catalog changes, this fails and the factor must be derived again.
-    const ttftMs: [string, number][] = [
+    // rknn-llm README "Model Performance Benchmark" (commit 1a502afb), TTFT in ms.
+    const rows = ([
       ['tinyllama-1.1b', 140.46], ['qwen2-1.5b', 206.0], ['phi-3-mini', 516.0], ['chatglm3-6b', 800.0],
       ['gemma-2-2b', 342.29], ['internlm2-1.8b', 205.97], ['minicpm3-4b', 702.18], ['llama-3-8b', 1128.0],
-    ];
-    const logs = ttftMs.map(([model, ms]) => {
-      const p = predict({ device: 'rk3588', unit: 'npu', model, weight_bits: 8, runtime: 'rkllm', prompt: 64, gen: 1 });
-      expect(p.prefill_bound).toBe('compute');
-      return Math.log(64 / (ms / 1e3) / p.prefill_tok_s);
-    });
-    const geomean = Math.exp(logs.reduce((s, x) => s + x, 0) / logs.length);
-    expect(geomean).toBeGreaterThan(0.98);
-    expect(geomean).toBeLessThan(1.02);
-    // Every row within 25% (measured / predicted 0.80-1.09 when derived): one factor, not per-model tuning.
-    for (const x of logs) expect(Math.abs(x)).toBeLessThan(Math.log(1.25));
+    ] as const).map(([model, ttft_ms]) => ({ device: 'rk3588', model, bits: 8, prompt: 64, ttft_ms }));
+    const r = measuredOverPredicted('rkllm', rows);
+    expect(geomean(r)).toBeGreaterThan(0.98);
+    expect(geomean(r)).toBeLessThan(1.02);
+    // Every row within 25% (0.80-1.09 when derived): one factor fits all eight models.
+    for (const x of r) expect(Math.abs(Math.log(x))).toBeLessThan(Math.log(1.25));
     expect(loadRuntime('rkllm').units.npu!.compute?.value).toBeCloseTo(0.539, 3);
+  });
+
+  it("QNN's NPU compute factor reproduces AI Hub's published time to first token (perf.yaml, 128-token pass)", () => {
+    // quic/ai-hub-models perf.yaml, time_to_first_token_range_milliseconds.min (llama-2-7b: 1024-token prompt).
+    const rows: TtftRow[] = ([
+      ['snapdragon-8-elite-gen-5', 'llama-3.2-3b', 58.016], ['snapdragon-8-elite', 'llama-3.2-3b', 88.195], // w4a16
+      ['snapdragon-8-elite-gen-5', 'llama-3.2-3b', 131.546], ['snapdragon-8-elite', 'llama-3.2-3b', 88.195], ['sa8295p', 'llama-3.2-3b', 373.117], // w4
+      ['snapdragon-8-elite-gen-5', 'llama-3.2-1b', 53.757], ['snapdragon-8-elite', 'llama-3.2-1b', 81.244], ['sa8295p', 'llama-3.2-1b', 225.0], // w4
+      ['snapdragon-8-elite-gen-5', 'llama-3.2-1b', 30.937], ['snapdragon-8-elite', 'llama-3.2-1b', 37.0651], // w4a16
+    ] as const).map(([device, model, ttft_ms]) => ({ device, model, bits: 4, prompt: 128, ttft_ms }));
+    rows.push({ device: 'snapdragon-8-elite', model: 'llama-2-7b', bits: 4, prompt: 1024, ttft_ms: 1440 });
+    const r = measuredOverPredicted('qnn', rows);
+    expect(geomean(r)).toBeGreaterThan(0.98);
+    expect(geomean(r)).toBeLessThan(1.02);
+    // w4 and w4a16 share one 4-bit format in the model, so rows spread 0.41-1.77 around the mean.
+    for (const x of r) expect(Math.abs(Math.log(x))).toBeLessThan(Math.log(2.6));
+    expect(loadRuntime('qnn').units.npu!.compute?.value).toBeCloseTo(0.368, 3);
   });
 });

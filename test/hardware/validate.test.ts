@@ -33,10 +33,11 @@ describe('validate on the calibration CSV', () => {
 describe('validate on the external check set (published rows never fitted on)', () => {
   // test/hardware/external-measurements.csv: 127 published rows from sources outside the calibration CSV
   // (check_set A-E; the `source` and `quote` columns say where each number was read). Measured
-  // 2026-11-21 with the shipped overlay (unit level, RKNPU fp16 peak, T-MAC LUT cost, RKLLM NPU
-  // compute factor from the RK3588 README TTFT column): decode MAPE 40.1% (n=124), prefill 86.1%
-  // (n=94); CPU and GPU rows 31.8% / 44.5%; set C (Apple Metal, NVIDIA CUDA and Jetson rows)
-  // 18.6% / 19.8%; rkllm|npu prefill 57.8% (n=23). (Before those four changes: 40.9% / 132.1%.)
+  // 2026-11-21 with the shipped overlay (unit level, RKNPU fp16 peak, T-MAC LUT cost, RKLLM and QNN
+  // NPU compute factors from the TTFT published beside the calibration rows): decode MAPE 40.1%
+  // (n=124), prefill 80.1% (n=94); CPU and GPU rows 31.8% / 44.5%; set C (Apple Metal, NVIDIA CUDA
+  // and Jetson rows) 18.6% / 19.8%; prefill rkllm|npu 57.8% (n=23), qnn|npu 50.6% (n=21).
+  // (Before those five changes: 40.9% / 132.1%.)
   // The guards hold those levels, so a change that loses generalization fails here.
   const EXT = join(import.meta.dirname, 'external-measurements.csv');
   const rep = validateMeasurementsFile(EXT);
@@ -57,10 +58,12 @@ describe('validate on the external check set (published rows never fitted on)', 
 
   it('held-out MAPE stays at its measured level (not the bar of the issue)', () => {
     expect(rep.decode_mape!).toBeLessThanOrEqual(41);
-    expect(rep.prefill_mape!).toBeLessThanOrEqual(88);
+    expect(rep.prefill_mape!).toBeLessThanOrEqual(82);
     expect(mapeOf('C', 'decode')).toBeLessThanOrEqual(20);
     expect(mapeOf('C', 'prefill')).toBeLessThanOrEqual(21);
-    expect(rep.by_runtime_unit.find((g) => g.key === 'rkllm|npu')!.prefill_mape_pct!).toBeLessThanOrEqual(60);
+    const prefillOf = (key: string) => rep.by_runtime_unit.find((g) => g.key === key)!.prefill_mape_pct!;
+    expect(prefillOf('rkllm|npu')).toBeLessThanOrEqual(60);
+    expect(prefillOf('qnn|npu')).toBeLessThanOrEqual(53);
   });
 });
 
