@@ -72,6 +72,9 @@ const cpuCluster = z.strictObject({
   simd_pipes: z.number().int().min(1).describe('128-bit (or simd_bits) FMA pipes per core'),
   dotprod: z.boolean().describe('SDOT/UDOT (Armv8.2 dotprod) or VNNI'),
   i8mm: z.boolean().describe('SMMLA/UMMLA int8 matrix multiply (Armv8.6 i8mm) or AMX/AVX512-VNNI equivalent'),
+  mmla_ratio: sourced('number', { min: 0 })
+    .optional()
+    .describe('measured int8 throughput of SMMLA over SDOT on this core (default 2, as on Arm Cortex/Neoverse cores); the int8 peak uses max(1, ratio)'),
   source: z.string().optional(),
 });
 

@@ -118,8 +118,22 @@ export function perCoreBandwidth(core: string): number {
 
 type Cluster = NonNullable<HardwareUnit['clusters']>[number];
 
+/**
+ * SMMLA over SDOT int8 throughput of an i8mm core when its profile gives none. SMMLA does 4x the
+ * MACs of SDOT per instruction at half the issue rate on Arm's own cores: cpufp measured exactly
+ * 2.00 on Cortex-A720 and Cortex-A520 (CIX P1) and Neoverse V1 (Graviton 3E),
+ * https://github.com/pigirons/cpufp/tree/main/benchmark_result/arm64. Apple and Oryon cores
+ * measure 0.8-1.0 and say so in their profiles (`mmla_ratio`).
+ */
+export const DEFAULT_MMLA_RATIO = 2;
+
+/** Int8 throughput gain of a core over plain SDOT: max(1, SMMLA/SDOT ratio) with i8mm, else 1 (kernels fall back to SDOT). */
+export function mmlaGain(cl: Cluster): number {
+  return cl.i8mm ? Math.max(1, cl.mmla_ratio?.value ?? DEFAULT_MMLA_RATIO) : 1;
+}
+
 /** Relative per-core throughput of a cluster's core for a dtype (ops/s up to a constant). */
-function coreRate(cl: Cluster, dtype: Dtype): number {
+export function coreRate(cl: Cluster, dtype: Dtype): number {
   const lanesBits = cl.simd_bits * cl.simd_pipes;
   let opsPerCycle: number;
   switch (dtype) {
@@ -130,8 +144,9 @@ function coreRate(cl: Cluster, dtype: Dtype): number {
       opsPerCycle = (lanesBits / 16) * 2;
       break;
     default:
-      // int8/int4: SDOT does 4 MACs per 32-bit lane; i8mm doubles it; without dotprod, widening MLA on 16-bit lanes.
-      opsPerCycle = cl.dotprod ? (lanesBits / 8) * 2 * (cl.i8mm ? 2 : 1) : (lanesBits / 16) * 2;
+      // int8/int4: SDOT does 4 MACs per 32-bit lane; i8mm multiplies that by the core's SMMLA/SDOT
+      // ratio (see `mmlaGain`); without dotprod, widening MLA on 16-bit lanes.
+      opsPerCycle = cl.dotprod ? (lanesBits / 8) * 2 * mmlaGain(cl) : (lanesBits / 16) * 2;
   }
   return opsPerCycle * cl.freq.value;
 }

@@ -14,6 +14,7 @@ import {
   loadRuntime,
 } from '../../sim/hardware/profiles.ts';
 import { DTYPES, type UnitName } from '../../sim/hardware/profile-schema.ts';
+import { coreRate } from '../../sim/hardware/roofline.ts';
 
 /** Required ids (issue 3) and the units each must have. */
 const EXPECTED_UNITS: Record<string, UnitName[]> = {
@@ -132,6 +133,23 @@ describe('hardware profiles', () => {
       const fromClusters = cpu.clusters!.reduce((s, c) => s + c.cores * c.freq.value * c.simd_pipes * (c.simd_bits / 32) * 2, 0);
       expect(cpu.peak.fp32!.value / fromClusters, id).toBeCloseTo(1, 2);
     }
+  });
+
+  it('CPU int8 peaks are the per-core rates the roofline uses (SDOT x max(1, SMMLA/SDOT ratio))', () => {
+    for (const id of REQUIRED_IDS) {
+      const cpu = loadProfile(id).units.cpu;
+      if (cpu?.peak.int8 === undefined) continue;
+      const fromClusters = cpu.clusters!.reduce((s, c) => s + c.cores * coreRate(c, 'int8'), 0);
+      expect(cpu.peak.int8.value / fromClusters, id).toBeCloseTo(1, 2);
+    }
+    // Apple and Oryon cores run SMMLA no faster than SDOT (cpufp): int8 = 4 x fp32 there, 8 x on Arm's i8mm cores.
+    for (const id of ['snapdragon-x-elite', 'snapdragon-8-elite', 'apple-m2-ultra']) {
+      const pk = loadProfile(id).units.cpu!.peak;
+      expect(pk.int8!.value / pk.fp32!.value, id).toBeCloseTo(4, 1);
+    }
+    const g3 = loadProfile('snapdragon-8-gen-3').units.cpu!;
+    expect(g3.clusters!.every((c) => c.i8mm && c.mmla_ratio === undefined)).toBe(true);
+    expect(g3.peak.int8!.value / g3.peak.fp32!.value).toBeCloseTo(8, 1);
   });
 
   it('matches device-specs.csv figures', () => {

@@ -34,10 +34,11 @@ describe('validate on the external check set (published rows never fitted on)', 
   // test/hardware/external-measurements.csv: 127 published rows from sources outside the calibration CSV
   // (check_set A-E; the `source` and `quote` columns say where each number was read). Measured
   // 2026-11-21 with the shipped overlay (unit level, RKNPU fp16 peak, T-MAC LUT cost, RKLLM and QNN
-  // NPU compute factors from the TTFT published beside the calibration rows): decode MAPE 40.1%
-  // (n=124), prefill 80.1% (n=94); CPU and GPU rows 31.8% / 44.5%; set C (Apple Metal, NVIDIA CUDA
-  // and Jetson rows) 18.6% / 19.8%; prefill rkllm|npu 57.8% (n=23), qnn|npu 50.6% (n=21).
-  // (Before those five changes: 40.9% / 132.1%.)
+  // NPU compute factors from the TTFT published beside the calibration rows, SMMLA no faster than
+  // SDOT on Apple and Oryon cores): decode MAPE 37.7% (n=124), prefill 74.3% (n=94); CPU and GPU
+  // rows 27.9% / 33.3%; set C (Apple Metal, NVIDIA CUDA and Jetson rows) 18.6% / 18.1%; prefill
+  // rkllm|npu 57.8% (n=23), qnn|npu 50.6% (n=21), llama.cpp|cpu 33.6% (n=15).
+  // (Before those six changes: 40.9% / 132.1%.)
   // The guards hold those levels, so a change that loses generalization fails here.
   const EXT = join(import.meta.dirname, 'external-measurements.csv');
   const rep = validateMeasurementsFile(EXT);
@@ -57,19 +58,20 @@ describe('validate on the external check set (published rows never fitted on)', 
   });
 
   it('held-out MAPE stays at its measured level (not the bar of the issue)', () => {
-    expect(rep.decode_mape!).toBeLessThanOrEqual(41);
-    expect(rep.prefill_mape!).toBeLessThanOrEqual(82);
+    expect(rep.decode_mape!).toBeLessThanOrEqual(39);
+    expect(rep.prefill_mape!).toBeLessThanOrEqual(76);
     expect(mapeOf('C', 'decode')).toBeLessThanOrEqual(20);
-    expect(mapeOf('C', 'prefill')).toBeLessThanOrEqual(21);
+    expect(mapeOf('C', 'prefill')).toBeLessThanOrEqual(20);
     const prefillOf = (key: string) => rep.by_runtime_unit.find((g) => g.key === key)!.prefill_mape_pct!;
     expect(prefillOf('rkllm|npu')).toBeLessThanOrEqual(60);
     expect(prefillOf('qnn|npu')).toBeLessThanOrEqual(53);
+    expect(prefillOf('llama.cpp|cpu')).toBeLessThanOrEqual(36);
   });
 });
 
 describe('held-out fidelity of the shipped fit method (calibration CSV)', () => {
   // Figures as they stand (2026-11-21, DEFAULT_LEVELS: unit, runtime, format, backend, device; no pair):
-  // leave-one-device-out decode 29.6% / prefill 72.8%; priors alone 65.8% / 251.2%. A device never seen gets its priors x the
+  // leave-one-device-out decode 29.5% / prefill 73.4%; priors alone 64.9% / 251.2%. A device never seen gets its priors x the
   // shared unit / runtime / format / backend multipliers; the bars say the fit keeps that transfer, not the bar of the issue.
   const fit = fitFromMeasurements({ csvPath: CAL, device: 'all', holdout: 'device', fittedDir: mkdtempSync(join(tmpdir(), 'mei-h14-empty-')) });
 
