@@ -132,7 +132,7 @@ export function mmlaGain(cl: Cluster): number {
   return cl.i8mm ? Math.max(1, cl.mmla_ratio?.value ?? DEFAULT_MMLA_RATIO) : 1;
 }
 
-/** Relative per-core throughput of a cluster's core for a dtype (ops/s up to a constant). */
+/** Peak throughput (ops/s) of one core of a cluster for a dtype: ops per cycle x clock. */
 export function coreRate(cl: Cluster, dtype: Dtype): number {
   const lanesBits = cl.simd_bits * cl.simd_pipes;
   let opsPerCycle: number;
