@@ -120,6 +120,10 @@ export const profileSchema = z.strictObject({
   defaults: z.strictObject({ efficiency }),
   // partialRecord: zod 4's z.record with an enum key demands every key; a device has only some units.
   units: z.partialRecord(z.enum(UNIT_NAMES), unitSchema),
+  unmodelled_units: z
+    .partialRecord(z.enum(UNIT_NAMES), z.string().min(1))
+    .optional()
+    .describe('units the device has but the profile does not model, each with the reason (e.g. no published peak); asking for one names the reason'),
   provenance: z.unknown().optional().describe('calibrated profiles: host facts, date, fit residuals'),
 });
 

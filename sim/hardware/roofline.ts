@@ -289,7 +289,8 @@ export function resolveUnitCtx(
 ): UnitCtx {
   const unit = profile.units[unitName];
   if (!unit) {
-    throw new Error(`device ${profile.id} has no unit "${unitName}" (units: ${Object.keys(profile.units).join(', ')})`);
+    const why = profile.unmodelled_units?.[unitName];
+    throw new Error(`device ${profile.id} has no unit "${unitName}" (units: ${Object.keys(profile.units).join(', ')})${why ? `: not modelled, ${why}` : ''}`);
   }
   const isCpu = unitName === 'cpu' && (unit.clusters?.length ?? 0) > 0;
   const totalCores = unit.clusters?.reduce((s, c) => s + c.cores, 0) ?? 0;

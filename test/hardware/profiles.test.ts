@@ -25,8 +25,8 @@ const EXPECTED_UNITS: Record<string, UnitName[]> = {
   'snapdragon-8-elite-gen-5': ['cpu', 'gpu', 'npu'],
   'snapdragon-x-elite': ['cpu', 'gpu', 'npu'],
   sa8295p: ['cpu', 'gpu', 'npu'],
-  sc8280xp: ['cpu', 'npu'],
-  qcs6490: ['cpu', 'dsp'],
+  sc8280xp: ['cpu', 'gpu', 'npu'],
+  qcs6490: ['cpu', 'gpu', 'dsp'],
   'dimensity-9300': ['cpu', 'gpu'],
   'tensor-g3': ['cpu', 'gpu'],
   'apple-a15': ['cpu', 'gpu', 'npu'],
@@ -160,6 +160,31 @@ describe('hardware profiles', () => {
     // Jetson: NVIDIA quotes sparse INT8; the profile keeps dense = half.
     expect(loadProfile('jetson-agx-orin').units.gpu!.peak.int8!.value).toBe(85e12);
     expect(loadProfile('jetson-orin-nano-super').units.gpu!.peak.int8!.value).toBe(33.5e12);
+  });
+
+  it('Adreno 6xx GPUs without a published peak are derived from SP count x 256 FP32 lanes x clock', () => {
+    // SP counts from Mesa (num_ccu), clocks from the upstream DT / Qualcomm's QCS6490 guide.
+    const sc = loadProfile('sc8280xp').units.gpu!;
+    expect(sc.peak.fp32!.value).toBeCloseTo(8 * 256 * 2 * 0.69e9, -9);
+    expect(sc.peak.fp16!.value).toBeCloseTo(2 * sc.peak.fp32!.value, -9);
+    // The sibling SA8295P is rated 3000 GFLOPS by Qualcomm: the derivation lands within 10%.
+    expect(Math.abs(sc.peak.fp32!.value / loadProfile('sa8295p').units.gpu!.peak.fp32!.value - 1)).toBeLessThan(0.1);
+    const q = loadProfile('qcs6490').units.gpu!;
+    expect(q.peak.fp32!.value).toBeCloseTo(2 * 256 * 2 * 0.812e9, -9);
+    // The per-SP rate is the one the Adreno 650 (3 SPs) profile implies.
+    expect(loadProfile('snapdragon-865').units.gpu!.peak.fp32!.value / (3 * 2 * 0.587e9)).toBeCloseTo(256, -1);
+  });
+
+  it('a unit the device has but no source lets us model is named with the reason', () => {
+    const expected: Record<string, string[]> = { 'dimensity-9300': ['npu'], 'tensor-g3': ['npu'], 'raspberry-pi-5': ['gpu'] };
+    for (const { id } of listProfiles()) {
+      const p = loadProfile(id);
+      const unmodelled = Object.keys(p.unmodelled_units ?? {});
+      expect(unmodelled.sort(), id).toEqual((expected[id] ?? []).sort());
+      for (const u of unmodelled) expect(p.units[u as UnitName], `${id} ${u}`).toBeUndefined();
+    }
+    expect(() => predict({ device: 'tensor-g3', unit: 'npu', model: 'llama-3.2-1b', weight_bits: 4 })).toThrow(/no unit "npu".*not modelled, Google publishes no peak/);
+    expect(() => predict({ device: 'sc8280xp', unit: 'dsp', model: 'llama-3.2-1b', weight_bits: 4 })).toThrow(/no unit "dsp" \(units: cpu, gpu, npu\)$/);
   });
 
   it('unknown id lists the known ids', () => {
