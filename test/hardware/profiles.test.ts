@@ -26,7 +26,7 @@ const EXPECTED_UNITS: Record<string, UnitName[]> = {
   'snapdragon-x-elite': ['cpu', 'gpu', 'npu'],
   sa8295p: ['cpu', 'gpu', 'npu'],
   sc8280xp: ['cpu', 'gpu', 'npu'],
-  qcs6490: ['cpu', 'gpu', 'dsp'],
+  qcs6490: ['cpu', 'gpu', 'npu'],
   'dimensity-9300': ['cpu', 'gpu'],
   'tensor-g3': ['cpu', 'gpu'],
   'apple-a15': ['cpu', 'gpu', 'npu'],
