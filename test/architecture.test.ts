@@ -1,0 +1,151 @@
+// The house rules of ../shared/reference/architecture.md, checked on the import graph of sim/ and
+// analysis/: the engine imports nothing from the domain, nothing downstream reaches back upstream,
+// analysis never reads engine internals, and runtime imports do not loop. Imports are read with
+// the TypeScript parser; type-only imports are left out, since they are erased before running.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => normalize(join(dir, f)).split('\\').join('/'))
+    .sort();
+}
+
+function typeOnly(decl: ts.ImportDeclaration): boolean {
+  const clause = decl.importClause;
+  if (!clause) return false; // side-effect import
+  if (clause.isTypeOnly) return true;
+  if (clause.name) return false;
+  const named = clause.namedBindings;
+  if (!named || ts.isNamespaceImport(named)) return false;
+  return named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly);
+}
+
+/** Relative runtime imports of one file, as repo paths ('sim/engine/heap.ts'). */
+export function runtimeImports(file: string, text: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const specs: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && !typeOnly(node)) specs.push(node.moduleSpecifier.text);
+    else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier) && !node.isTypeOnly) specs.push(node.moduleSpecifier.text);
+    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const a = node.arguments[0];
+      if (a && ts.isStringLiteralLike(a)) specs.push(a.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return specs.filter((s) => s.startsWith('.')).map((s) => normalize(join(dirname(file), s)).split('\\').join('/'));
+}
+
+function importGraph(): Map<string, string[]> {
+  const g = new Map<string, string[]>();
+  for (const f of [...sourceFiles('sim'), ...sourceFiles('analysis')]) g.set(f, runtimeImports(f, readFileSync(join(ROOT, f), 'utf8')));
+  return g;
+}
+
+/** Strongly connected components with more than one file, or a file importing itself (Tarjan). */
+export function importCycles(g: Map<string, string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const strong = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of g.get(v) ?? []) {
+      if (!g.has(w)) continue;
+      if (!index.has(w)) {
+        strong(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const comp: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        comp.push(w);
+      } while (w !== v);
+      if (comp.length > 1 || (g.get(v) ?? []).includes(v)) out.push(comp.sort());
+    }
+  };
+  for (const v of g.keys()) if (!index.has(v)) strong(v);
+  return out;
+}
+
+const edges = (g: Map<string, string[]>, from: (f: string) => boolean, to: (f: string) => boolean): string[] =>
+  [...g].flatMap(([f, ds]) => (from(f) ? ds.filter(to).map((d) => `${f} -> ${d}`) : []));
+
+describe('architecture: the import graph of sim/ and analysis/', () => {
+  const g = importGraph();
+
+  it('reads the imports of every source file (the graph is not empty)', () => {
+    expect(g.size).toBeGreaterThan(100);
+    expect(g.get('sim/engine/engine.ts')).toContain('sim/engine/heap.ts');
+  });
+
+  it('the engine imports nothing outside sim/engine', () => {
+    expect(edges(g, (f) => f.startsWith('sim/engine/'), (d) => !d.startsWith('sim/engine/'))).toEqual([]);
+  });
+
+  it('nothing in sim/ but the CLI imports analysis/ (results flow to analysis, never back)', () => {
+    expect(edges(g, (f) => f.startsWith('sim/') && !f.startsWith('sim/cli/'), (d) => d.startsWith('analysis/'))).toEqual([]);
+  });
+
+  it('analysis/ never imports engine internals', () => {
+    expect(edges(g, (f) => f.startsWith('analysis/'), (d) => d.startsWith('sim/engine/'))).toEqual([]);
+  });
+
+  it('hardware and workload math import no event-loop, network or domain module', () => {
+    const pure = (f: string) => f.startsWith('sim/hardware/') || f.startsWith('sim/workload/');
+    const stateful = /^sim\/(engine|world|network|edge|caching|delivery|inference|training|metrics|cli)\//;
+    expect(edges(g, pure, (d) => stateful.test(d))).toEqual([]);
+  });
+
+  it('the shared scenario helpers any layer may import are leaves', () => {
+    for (const f of ['sim/scenario/units.ts', 'sim/scenario/csv.ts', 'sim/scenario/errors.ts']) expect(g.get(f), f).toEqual([]);
+  });
+
+  it('runtime imports do not loop', () => {
+    expect(importCycles(g)).toEqual([]);
+  });
+});
+
+describe('architecture: the checks themselves', () => {
+  it('drops type-only imports and keeps value, re-export and dynamic imports', () => {
+    const text = [
+      "import type { A } from './a.ts';",
+      "import { type B } from './b.ts';",
+      "import { type C, d } from './c.ts';",
+      "import e from '../e.ts';",
+      "export { f } from './f.ts';",
+      "export type { G } from './g.ts';",
+      "const h = await import('./h.ts');",
+      "import 'node:fs';",
+    ].join('\n');
+    expect(runtimeImports('sim/x/y.ts', text)).toEqual(['sim/x/c.ts', 'sim/e.ts', 'sim/x/f.ts', 'sim/x/h.ts']);
+  });
+
+  it('finds a loop of three files and a self-import, and nothing in a chain', () => {
+    const loop = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['d']],
+      ['e', ['a']],
+    ]);
+    expect(importCycles(loop)).toEqual([['a', 'b', 'c'], ['d']]);
+    expect(importCycles(new Map([['a', ['b']], ['b', ['c']], ['c', []]]))).toEqual([]);
+  });
+});
