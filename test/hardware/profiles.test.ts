@@ -37,7 +37,7 @@ const EXPECTED_UNITS: Record<string, UnitName[]> = {
   rk3588: ['cpu', 'gpu', 'npu'],
   rk3576: ['cpu', 'gpu', 'npu'],
   'raspberry-pi-5': ['cpu'],
-  'coral-edge-tpu': ['cpu', 'npu'],
+  'coral-edge-tpu': ['cpu', 'gpu', 'npu'],
   'jetson-orin-nano': ['cpu', 'gpu'],
   'jetson-orin-nano-super': ['cpu', 'gpu'],
   'jetson-orin-nx-16gb': ['cpu', 'gpu', 'npu'],
@@ -173,6 +173,13 @@ describe('hardware profiles', () => {
     expect(q.peak.fp32!.value).toBeCloseTo(2 * 256 * 2 * 0.812e9, -9);
     // The per-SP rate is the one the Adreno 650 (3 SPs) profile implies.
     expect(loadProfile('snapdragon-865').units.gpu!.peak.fp32!.value / (3 * 2 * 0.587e9)).toBeCloseTo(256, -1);
+  });
+
+  it("the Coral Dev Board's GC7000Lite has the published peak, which 4 shader cores x 4 FMA lanes x 0.8 GHz reproduce", () => {
+    const g = loadProfile('coral-edge-tpu').units.gpu!;
+    expect(g.peak.fp32!.value).toBeCloseTo(4 * 4 * 2 * 0.8e9, -6);
+    expect(g.peak.fp16!.value).toBeCloseTo(2 * g.peak.fp32!.value, -6);
+    expect(g.energy.pj_per_flop.value).toBeCloseTo(1 / 51.2e9 * 1e12, 2);
   });
 
   it('a unit the device has but no source lets us model is named with the reason', () => {
