@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseCsv } from '../sim/scenario/csv.ts';
+import { parseCsv } from '../sim/common/csv.ts';
 import type { Cell, Row } from './table.ts';
 
 /** The CSV parser lives on the simulator side (scenario input files use it too); re-exported for analysis code. */

@@ -1,7 +1,8 @@
 // The house rules of ../shared/reference/architecture.md, checked on the import graph of sim/ and
 // analysis/: the engine imports nothing from the domain, nothing downstream reaches back upstream,
-// analysis never reads engine internals, and runtime imports do not loop. Imports are read with
-// the TypeScript parser; type-only imports are left out, since they are erased before running.
+// analysis never reads engine internals, and runtime imports loop neither between files nor between
+// folders. Imports are read with the TypeScript parser; type-only imports are left out, since they
+// are erased before running.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import ts from 'typescript';
@@ -113,14 +114,67 @@ describe('architecture: the import graph of sim/ and analysis/', () => {
     expect(edges(g, pure, (d) => stateful.test(d))).toEqual([]);
   });
 
-  it('the shared scenario helpers any layer may import are leaves', () => {
-    for (const f of ['sim/scenario/units.ts', 'sim/scenario/csv.ts', 'sim/scenario/errors.ts']) expect(g.get(f), f).toEqual([]);
+  it('the shared helpers in sim/common import nothing in sim/ but the engine', () => {
+    expect(edges(g, (f) => f.startsWith('sim/common/'), (d) => !d.startsWith('sim/common/') && !d.startsWith('sim/engine/'))).toEqual([]);
   });
 
-  it('runtime imports do not loop', () => {
+  it('runtime imports between files do not loop', () => {
     expect(importCycles(g)).toEqual([]);
   });
+
+  it('every folder has a layer, and imports only point to lower layers (so folders do not loop either)', () => {
+    const folders = new Set([...g.keys()].map(folderOf));
+    expect([...folders].filter((f) => !(f in LAYER))).toEqual([]);
+    const upward = [...g].flatMap(([f, ds]) =>
+      ds.filter((d) => folderOf(d) !== folderOf(f) && LAYER[folderOf(d)]! >= LAYER[folderOf(f)]!).map((d) => `${f} -> ${d}`),
+    );
+    expect(upward).toEqual([]);
+    expect(importCycles(folderGraph(g))).toEqual([]);
+  });
 });
+
+/**
+ * The folders of sim/ (and analysis/ as one) in dependency order: a file may import files of its own
+ * folder and of lower layers only. Data flows scenario -> world -> events -> metrics -> analysis;
+ * the scenario loader assembles the domains' schemas, the world composes the domains, and domain
+ * folders never reach back into either.
+ */
+const LAYER: Record<string, number> = {
+  'sim/engine': 0,
+  'sim/metrics': 0,
+  'sim/workload': 0,
+  'sim/paths.ts': 0,
+  'sim/version.ts': 1,
+  'sim/common': 1,
+  'sim/hardware': 2,
+  'sim/calibration': 3,
+  'sim/edge': 3,
+  'sim/network': 3,
+  'sim/caching': 4,
+  'sim/delivery': 5,
+  'sim/inference': 5,
+  'sim/training': 5,
+  'sim/scenario': 6,
+  'sim/world': 6,
+  analysis: 7,
+  'sim/cli': 8,
+};
+
+/** 'sim/caching/online/fetch.ts' -> 'sim/caching'; every file of analysis/ -> 'analysis'. */
+export function folderOf(file: string): string {
+  return file.startsWith('analysis/') ? 'analysis' : file.split('/').slice(0, 2).join('/');
+}
+
+/** The import graph with files merged into their folders (imports within a folder dropped). */
+export function folderGraph(g: Map<string, string[]>): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const [f, ds] of g) {
+    const a = folderOf(f);
+    const set = out.get(a) ?? out.set(a, new Set()).get(a)!;
+    for (const d of ds) if (folderOf(d) !== a) set.add(folderOf(d));
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v].sort()]));
+}
 
 describe('architecture: the checks themselves', () => {
   it('drops type-only imports and keeps value, re-export and dynamic imports', () => {
@@ -147,5 +201,18 @@ describe('architecture: the checks themselves', () => {
     ]);
     expect(importCycles(loop)).toEqual([['a', 'b', 'c'], ['d']]);
     expect(importCycles(new Map([['a', ['b']], ['b', ['c']], ['c', []]]))).toEqual([]);
+  });
+
+  it('merges files into folders, so two folders importing each other form a loop', () => {
+    const g = new Map([
+      ['sim/a/x.ts', ['sim/b/y.ts', 'sim/a/z.ts']],
+      ['sim/a/z.ts', []],
+      ['sim/b/y.ts', ['sim/b/w.ts']],
+      ['sim/b/w.ts', ['sim/a/z.ts']],
+      ['analysis/p/q.ts', ['sim/a/x.ts']],
+    ]);
+    expect(importCycles(g)).toEqual([]);
+    expect(folderGraph(g)).toEqual(new Map([['sim/a', ['sim/b']], ['sim/b', ['sim/a']], ['analysis', ['sim/a']]]));
+    expect(importCycles(folderGraph(g))).toEqual([['sim/a', 'sim/b']]);
   });
 });

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VERSION } from '../../sim/version.ts';
-import { InputError } from '../../sim/scenario/errors.ts';
+import { InputError } from '../../sim/common/errors.ts';
 import { readRawCsv, RunsFile, sortRows, toCsv, headerFor, writeAtomic, type RawRow } from '../sweep/runs-file.ts';
 import { byColumns, writeSweepSummary, type SweepInfo } from '../sweep/outputs.ts';
 import { typedRows } from '../sweep/runner.ts';

@@ -3,7 +3,7 @@
  * innermost), each loaded and validated as a scenario with its hash, and the
  * replication seeds shared by every point (common random numbers).
  */
-import { InputError } from '../../sim/scenario/errors.ts';
+import { InputError } from '../../sim/common/errors.ts';
 import { loadScenario } from '../../sim/scenario/load.ts';
 import type { Scenario } from '../../sim/scenario/schema.ts';
 import type { Cell, Row } from '../table.ts';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../../sim/scenario/errors.ts';
+import { InputError } from '../../sim/common/errors.ts';
 import { issuesToError } from '../../sim/scenario/load.ts';
 import { YamlSource } from '../../sim/scenario/yaml-source.ts';
 

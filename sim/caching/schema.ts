@@ -4,8 +4,8 @@
  * `quantity('bytes')`.
  */
 import { z } from 'zod';
-import { modelId } from '../scenario/refs.ts';
-import { quantity } from '../scenario/units.ts';
+import { modelId } from '../hardware/refs.ts';
+import { quantity } from '../common/units.ts';
 import type { ModelArch } from '../workload/types.ts';
 import { buildCatalog, type BlockCatalog, type FamilySpec } from './blocks.ts';
 

@@ -1,4 +1,4 @@
-import { InputError } from '../scenario/errors.ts';
+import { InputError } from '../common/errors.ts';
 
 /** Exit code for an error: 2 for bad input (InputError or anything tagged exitCode 2), else 1. */
 export function exitCodeFor(err: unknown): 1 | 2 {

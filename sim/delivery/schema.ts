@@ -1,8 +1,8 @@
 /** Scenario section `delivery`: how requested models reach the users. */
 import { z } from 'zod';
 import { policyName } from '../caching/online/schema.ts';
-import { quantity } from '../scenario/units.ts';
-import type { Registry } from '../world/registry.ts';
+import { quantity } from '../common/units.ts';
+import type { Registry } from '../common/registry.ts';
 import { deliveryModes } from './modes/index.ts';
 
 export const deliverySchema = z.strictObject({

@@ -10,7 +10,7 @@
  */
 import { checkFits, decodeOps, memoryFootprint, prefillOps, type MemoryFootprint } from '../workload/accounting.ts';
 import { getModel } from '../workload/catalog.ts';
-import { InputError } from '../scenario/errors.ts';
+import { InputError } from '../common/errors.ts';
 import type { ModelArch, Op, Precision } from '../workload/types.ts';
 import type { HardwareProfile, RuntimeProfile, UnitName } from './profile-schema.ts';
 import { join } from 'node:path';

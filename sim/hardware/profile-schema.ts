@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Dimension, parseQuantity } from '../scenario/units.ts';
+import { type Dimension, parseQuantity } from '../common/units.ts';
 
 /**
  * Hardware profile schema. A profile is one device (a SoC, a board or a

@@ -9,7 +9,7 @@
  * never skipped.
  */
 import { readFileSync } from 'node:fs';
-import { parseCsv as parseCsvRaw } from '../scenario/csv.ts';
+import { parseCsv as parseCsvRaw } from '../common/csv.ts';
 import { predict, type TweakFn } from './predict.ts';
 import { UNIT_NAMES, type UnitName } from './profile-schema.ts';
 import { heldoutKey, type HeldoutGroup } from './fit-overlay.ts';
@@ -32,7 +32,7 @@ export interface MeasurementRow {
 export const DEFAULT_PROMPT = 128;
 export const DEFAULT_GEN = 128;
 
-/** RFC 4180 CSV (sim/scenario/csv.ts parser), blank lines dropped. */
+/** RFC 4180 CSV (sim/common/csv.ts parser), blank lines dropped. */
 export function parseCsv(text: string): string[][] {
   return parseCsvRaw(text).filter((row) => row.some((f) => f.trim() !== ''));
 }

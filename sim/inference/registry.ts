@@ -6,7 +6,7 @@
  * - adaptiveRule (`inference.adaptive.rule`): the decision of the adaptive mode.
  * A new policy is one file in sim/inference/modes/ plus one `register` line.
  */
-import { Registry } from '../world/registry.ts';
+import { Registry } from '../common/registry.ts';
 import type { InferenceSim } from './sim.ts';
 
 /** Expected outcome of serving a request one way, now (for adaptive rules and cut selection). */

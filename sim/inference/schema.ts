@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { deviceId, modelId, runtimeId } from '../scenario/refs.ts';
-import type { Registry } from '../world/registry.ts';
-import { distributionSchema } from '../scenario/distributions.ts';
-import { quantity } from '../scenario/units.ts';
+import { deviceId, modelId, runtimeId } from '../hardware/refs.ts';
+import type { Registry } from '../common/registry.ts';
+import { distributionSchema } from '../common/distributions.ts';
+import { quantity } from '../common/units.ts';
 import { adaptiveRules, cutSelections, inferenceModes } from './registry.ts';
 import './modes/index.ts';
 

@@ -27,7 +27,7 @@ import { loadProfile } from '../hardware/profiles.ts';
 import type { UnitName } from '../hardware/profile-schema.ts';
 import type { Table } from '../metrics/recorder.ts';
 import { CLOUD, type NetworkService, type TransferOwner } from '../network/api.ts';
-import { DistributionSampler } from '../scenario/distributions.ts';
+import { DistributionSampler } from '../common/distributions.ts';
 import { getModel, kvBytesPerToken, memoryFootprint, weightBytes } from '../workload/index.ts';
 import type { ModelArch, Precision } from '../workload/types.ts';
 import { PassCost } from './cost.ts';

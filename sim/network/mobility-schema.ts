@@ -3,7 +3,7 @@
  * numbers in m/s (units.ts has no speed dimension).
  */
 import { z } from 'zod';
-import { quantity } from '../scenario/units.ts';
+import { quantity } from '../common/units.ts';
 
 export const mobilitySchema = z
   .strictObject({

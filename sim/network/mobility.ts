@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Engine, EventTarget } from '../engine/engine.ts';
-import { csvTable } from '../scenario/csv.ts';
+import { csvTable } from '../common/csv.ts';
 import type { Rng } from '../engine/rng.ts';
 import type { MobilitySpec } from './mobility-schema.ts';
 import type { Topology } from './topology.ts';

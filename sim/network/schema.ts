@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { deviceId } from '../scenario/refs.ts';
-import { quantity } from '../scenario/units.ts';
+import { deviceId } from '../hardware/refs.ts';
+import { quantity } from '../common/units.ts';
 import { mobilitySchema } from './mobility-schema.ts';
 
 /** Points in metres: [[x, y], ...]. */

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { REPO_ROOT } from '../paths.ts';
 import { parse as parseYamlValue } from 'yaml';
 import type { z } from 'zod';
-import { closest, InputError } from './errors.ts';
+import { closest, InputError } from '../common/errors.ts';
 import { scenarioSchema, type Scenario } from './schema.ts';
 import { YamlSource } from './yaml-source.ts';
 import { keysAt } from './zod-walk.ts';

@@ -4,7 +4,7 @@ import { deliverySchema } from '../delivery/schema.ts';
 import { inferenceSchema } from '../inference/schema.ts';
 import { topologySchema } from '../network/schema.ts';
 import { trainingSchema } from '../training/schema.ts';
-import { quantity } from './units.ts';
+import { quantity } from '../common/units.ts';
 
 /**
  * The root scenario schema. Each domain contributes its section; unknown keys

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import { InputError } from './errors.ts';
+import { InputError } from '../common/errors.ts';
 
 /** A parsed YAML file that can map a path inside it back to line:col. */
 export class YamlSource {

@@ -31,8 +31,8 @@
  *   depend on it, absolute times do.
  */
 import { readFileSync } from 'node:fs';
-import { csvTable } from '../scenario/csv.ts';
-import { Registry } from '../world/registry.ts';
+import { csvTable } from '../common/csv.ts';
+import { Registry } from '../common/registry.ts';
 import type { ProgressSpec } from './schema.ts';
 
 type CurveSpec = ProgressSpec['curve'];

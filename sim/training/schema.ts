@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { deviceId, modelId } from '../scenario/refs.ts';
-import { quantity } from '../scenario/units.ts';
+import { deviceId, modelId } from '../hardware/refs.ts';
+import { quantity } from '../common/units.ts';
 
 /** PEFT choice: which parameters the job trains. */
 export const peftSchema = z.discriminatedUnion('kind', [

@@ -27,7 +27,7 @@ import { unitCtx } from '../hardware/predict.ts';
 import type { UnitName } from '../hardware/profile-schema.ts';
 import { phaseCost } from '../hardware/roofline.ts';
 import { CLOUD } from '../network/api.ts';
-import { Registry } from '../world/registry.ts';
+import { Registry } from '../common/registry.ts';
 import { trainableParams, type Peft } from '../workload/training.ts';
 import { partCost, smashedBytesPerBatch, updateBytes, type Part, type PartCost } from './costs.ts';
 import { BH_FROM_AGG, BH_TO_AGG, DEV, DOWN, Program, SRV, Steps, UP, WAIT, type Scheme, type TrainingJob } from './job.ts';

@@ -9,7 +9,7 @@ import { readCsv } from '../../analysis/load.ts';
 import { parseShard, runSweep, shardRuns } from '../../analysis/sweep/runner.ts';
 import { loadSweep, rangeValues, type SweepDef } from '../../analysis/sweep/spec.ts';
 import { summarize } from '../../analysis/stats.ts';
-import { InputError } from '../../sim/scenario/errors.ts';
+import { InputError } from '../../sim/common/errors.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
 const QS = join(ROOT, 'scenarios/quickstart.yaml');

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor, formatError } from '../../sim/cli/errors.ts';
-import { InputError } from '../../sim/scenario/errors.ts';
+import { InputError } from '../../sim/common/errors.ts';
 import { cli, tempDir } from '../helpers.ts';
 
 const QS = 'scenarios/quickstart.yaml';

@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../sim/scenario/errors.ts';
+import { InputError } from '../../sim/common/errors.ts';
 import { deepMerge, loadScenario } from '../../sim/scenario/load.ts';
 import { scenarioReferenceMarkdown, scenarioJsonSchema } from '../../sim/scenario/reference.ts';
-import { parseQuantity } from '../../sim/scenario/units.ts';
+import { parseQuantity } from '../../sim/common/units.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
 describe('units', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { edgeSites } from '../../sim/edge/site.ts';
-import { parseQuantity } from '../../sim/scenario/units.ts';
+import { parseQuantity } from '../../sim/common/units.ts';
 import type { World } from '../../sim/world/world.ts';
 import { tempDir } from '../helpers.ts';
 import { cellsWithOneUser, runTraining, scenarioSections } from './world.ts';

@@ -10,7 +10,7 @@
  * - `lru-blocks`: least recently used model first, but a block is freed only
  *   when no cached model needs it.
  */
-import { Registry } from '../../world/registry.ts';
+import { Registry } from '../../common/registry.ts';
 import type { BlockStores } from './store.ts';
 
 export interface ReplacementPolicy {

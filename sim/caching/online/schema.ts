@@ -3,8 +3,8 @@
  * request demand it plans for, replacement and periodic re-placement.
  */
 import { z } from 'zod';
-import { quantity } from '../../scenario/units.ts';
-import type { Registry } from '../../world/registry.ts';
+import { quantity } from '../../common/units.ts';
+import type { Registry } from '../../common/registry.ts';
 import { placementPolicies } from '../placement/index.ts';
 import { catalogSchema, placementOptionsSchema } from '../schema.ts';
 import { replacementPolicies } from './replacement.ts';

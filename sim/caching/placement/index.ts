@@ -2,7 +2,7 @@
  * The placement registry (scenario key `caching.placement`). A new policy is
  * one file plus one `register` line here.
  */
-import { Registry } from '../../world/registry.ts';
+import { Registry } from '../../common/registry.ts';
 import type { PlacementInput, PlacementOptions, PlacementPolicy, PlacementResult } from './common.ts';
 import { independent, trimcachingGen } from './greedy.ts';
 import { optimal } from './optimal.ts';

@@ -9,7 +9,7 @@ import { expandGrid } from '../../../analysis/sweep/grid.ts';
 import { cellText, toCsv, type RawRow } from '../../../analysis/sweep/runs-file.ts';
 import { parseAssignment, yamlValue, type SweepDef } from '../../../analysis/sweep/spec.ts';
 import { rowCells, toMarkdown, toText, type TableData } from '../../../analysis/table.ts';
-import { InputError } from '../../scenario/errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { execOptions, executeGrid, reportSweep, type ExecArgs } from './sweep.ts';
 

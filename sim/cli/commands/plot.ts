@@ -8,7 +8,7 @@ import { summarizeRuns, sweepCharts } from '../../../analysis/sweep/outputs.ts';
 import { defaultPrecision, cachedDecodeOps, cachedPrefillOps } from '../../hardware/predict.ts';
 import { loadProfile } from '../../hardware/profiles.ts';
 import { UNIT_NAMES, type UnitName } from '../../hardware/profile-schema.ts';
-import { InputError } from '../../scenario/errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { getModel } from '../../workload/catalog.ts';
 import type { Op } from '../../workload/types.ts';
 

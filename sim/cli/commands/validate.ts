@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { InputError } from '../../scenario/errors.ts';
+import { InputError } from '../../common/errors.ts';
 import { stringify } from 'csv-stringify/sync';
 import type { Argv, CommandModule } from 'yargs';
 import type { TweakFn } from '../../hardware/predict.ts';

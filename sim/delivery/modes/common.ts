@@ -2,7 +2,7 @@
  * Delivery modes (registry 'deliveryMode', scenario key `delivery.mode`): how
  * the requests a server will serve are turned into transmissions.
  */
-import { Registry } from '../../world/registry.ts';
+import { Registry } from '../../common/registry.ts';
 
 /** What a mode may ask of the delivery engine. */
 export interface DeliveryOps {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCsv as analysisParseCsv } from '../../analysis/load.ts';
-import { csvTable, parseCsv } from '../../sim/scenario/csv.ts';
+import { csvTable, parseCsv } from '../../sim/common/csv.ts';
 
 describe('csvTable', () => {
   it('trims the header, drops blank lines and keeps quoted commas in one field', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { listProfiles, listRuntimes } from '../hardware/profiles.ts';
+import { listProfiles, listRuntimes } from './profiles.ts';
 import { listModels } from '../workload/index.ts';
-import { closest } from './errors.ts';
+import { closest } from '../common/errors.ts';
 
 /**
  * Scenario fields that name a hardware profile, a runtime profile or a model
