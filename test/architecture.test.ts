@@ -115,6 +115,7 @@ describe('architecture: the import graph of sim/ and analysis/', () => {
   });
 
   it('the shared helpers in sim/common import nothing in sim/ but the engine', () => {
+    for (const f of ['units', 'csv', 'errors', 'distributions', 'registry']) expect(g.has(`sim/common/${f}.ts`), f).toBe(true);
     expect(edges(g, (f) => f.startsWith('sim/common/'), (d) => !d.startsWith('sim/common/') && !d.startsWith('sim/engine/'))).toEqual([]);
   });
 
