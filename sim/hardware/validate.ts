@@ -64,15 +64,17 @@ export function parseMeasurements(text: string): { rows: MeasurementRow[]; probl
       const i = col(name);
       return i < 0 ? undefined : cells[i]?.trim();
     };
+    // Profile, runtime, model and unit ids are all lower case: "CPU", "QNN" or "Llama-3.2-1B" name the same thing.
+    const id = (name: string) => get(name)?.toLowerCase();
     const line = r;
-    const unit = get('unit') ?? '';
+    const unit = id('unit') ?? '';
     const row: MeasurementRow = {
       line,
-      model: get('model') ?? '',
+      model: id('model') ?? '',
       weight_bits: num(get('weight_bits')) ?? NaN,
-      device: get('device') ?? '',
+      device: id('device') ?? '',
       unit: unit as UnitName,
-      runtime: get('runtime') || undefined,
+      runtime: id('runtime') || undefined,
       threads: num(get('threads')),
       prompt_tokens: num(get('prompt_tokens')),
       prefill_tok_s: num(get('prefill_tok_s')),

@@ -123,6 +123,14 @@ describe('validate rows', () => {
     ]);
   });
 
+  it('matches ids case-insensitively, as the catalog and profile ids are all lower case', () => {
+    const { rows, problems } = parseMeasurements([HEADER, 'Llama-3.2-1B,4,Q4_0,Snapdragon-8-Gen-3,GPU,LLAMA.CPP,,,100,10,x'].join('\n'));
+    expect(problems).toEqual([]);
+    expect(rows[0]).toMatchObject({ model: 'llama-3.2-1b', device: 'snapdragon-8-gen-3', unit: 'gpu', runtime: 'llama.cpp' });
+    const q = predict({ device: 'snapdragon-8-gen-3', unit: 'gpu', model: 'llama-3.2-1b', weight_bits: 4, runtime: 'llama.cpp', prompt: 128, gen: 128, decode_start: 0 });
+    expect(predictRow(rows[0]!).decode_tok_s).toBeCloseTo(q.decode_tok_s, 9);
+  });
+
   it('empty prompt_tokens: prefill over 128 tokens, decode from context 0', () => {
     const { rows } = parseMeasurements([HEADER, 'llama-3.2-1b,4,Q4_0,snapdragon-8-gen-3,gpu,llama.cpp,,,100,10,x'].join('\n'));
     const p = predictRow(rows[0]!);
