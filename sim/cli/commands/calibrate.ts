@@ -83,7 +83,7 @@ export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
   builder: (y: Argv) =>
     y
       .option('quick', { type: 'boolean', default: false, describe: 'fewer sizes and repetitions (< 60 s on 2 cores)' })
-      .option('out', { type: 'string', describe: 'write the profile and the report into this directory' })
+      .option('out', { type: 'string', describe: 'write the profile and the report into this folder (replaced only if missing, empty or an earlier mei-sim output)' })
       .option('threads', { type: 'number', describe: 'max worker threads (default: all cores)' })
       .option('host-id', { type: 'string', describe: 'profile id (default: hostname + CPU model, slugified)' })
       .option('install', { type: 'boolean', default: false, describe: 'with --out, also write hardware-profiles/calibrated/<host-id>.yaml' })

@@ -31,7 +31,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'run a scenario and write summary.json, CSVs and a plot',
   builder: (y) =>
     scenarioOptions(y)
-      .option('out', { type: 'string', describe: 'output folder (default results/<scenario>-<seed>/)' })
+      .option('out', { type: 'string', describe: 'output folder (default results/<scenario>-<seed>/); replaced only if missing, empty or an earlier mei-sim output' })
       .option('trace', { type: 'boolean', default: false, describe: 'also write the event trace as trace.jsonl' })
       .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
       .option('plot', { type: 'boolean', default: true, describe: 'render the run plot (SVG and PNG)' })
