@@ -128,7 +128,7 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return `${typeof v} ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`;
 }
 
 export interface QuantityOptions {
@@ -149,7 +149,12 @@ export interface QuantityOptions {
 export function quantity(dim: Dimension, opts: QuantityOptions = {}) {
   const desc = `${opts.description ? opts.description + ' ' : ''}(${dim}; number in ${siUnit(dim)} or string with unit: ${unitsOf(dim).join(', ')})`;
   return z
-    .union([z.number(), z.string()])
+    .union([z.number(), z.string()], {
+      error: (iss) =>
+        iss.input === undefined
+          ? `required: a ${dim}, as a number in ${siUnit(dim)} or a string with a unit, e.g. "${example(dim)}"`
+          : `expected a ${dim}: a finite number in ${siUnit(dim)} or a string with a unit, e.g. "${example(dim)}"; got ${describe(iss.input)}`,
+    })
     .transform((v, ctx) => {
       let x: number;
       try {

@@ -20,9 +20,11 @@ function loraBytes(sim: InferenceSim, g: number): number {
   return b;
 }
 
-function serverUnit(device: string, wanted: UnitName, fallback: string): UnitName {
-  const units = loadProfile(device).units as Record<string, unknown>;
-  return (units[wanted] !== undefined ? wanted : fallback) as UnitName;
+/** The server unit: the one the scenario names (the schema checked that the device has it), else the site's own unit. */
+function serverUnit(device: string, wanted: UnitName | undefined, siteUnit: string): UnitName {
+  if (wanted === undefined) return siteUnit as UnitName;
+  if ((loadProfile(device).units as Record<string, unknown>)[wanted] === undefined) throw new Error(`edge server device ${device} has no unit ${wanted}`);
+  return wanted;
 }
 
 /** Build the inference domain into a world; returns the running model (tests inspect it). */

@@ -54,7 +54,7 @@ export const inferenceSchema = z.strictObject({
   server: z
     .strictObject({
       slots: z.number().int().min(1).default(256).describe('most sequences in a batch (vLLM max_num_seqs, default 256: docs.vllm.ai/en/v0.5.3/models/engine_args.html)'),
-      unit: z.enum(UNITS).default('gpu').describe('unit of the server device that runs the model'),
+      unit: z.enum(UNITS).optional().describe('unit of the server device that runs the model; it must exist on topology.servers.device (default: its gpu, else npu, cpu, dsp)'),
       runtime: runtimeId().optional().describe('runtime profile id (default: the profile efficiencies)'),
       memory_fraction: z.number().gt(0).max(1).default(0.9).describe('share of accelerator memory for weights + KV cache (vLLM gpu_memory_utilization default 0.9)'),
       kv_page_tokens: z.number().int().min(1).default(16).describe('tokens per KV-cache page (vLLM block_size default 16)'),

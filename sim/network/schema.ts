@@ -8,7 +8,7 @@ const positions = z.array(z.tuple([z.number(), z.number()])).min(1);
 
 export const serversSchema = z.strictObject({
   layout: z.enum(['grid', 'list', 'ppp']).prefault('grid').describe('grid: a square grid over the area; list: `positions`; ppp: Poisson point process with `density`'),
-  count: z.number().int().min(1).default(1).describe('number of base stations with edge servers (grid)'),
+  count: z.number().int().min(1).max(100_000).default(1).describe('number of base stations with edge servers (grid); at most 100 000'),
   positions: positions.optional().describe('list layout: server positions in metres'),
   density: quantity('rate', { gt: 0 }).optional().describe('ppp layout: servers per square metre (given as a number)'),
   device: deviceId().prefault('l4').describe('hardware profile id of each edge server (see `mei-sim list profiles`)'),
@@ -19,7 +19,7 @@ export const serversSchema = z.strictObject({
 });
 
 export const usersSchema = z.strictObject({
-  count: z.number().int().min(1).default(10),
+  count: z.number().int().min(1).max(10_000_000).default(10).describe('number of users; at most 10 000 000 (their state is held in memory)'),
   placement: z.enum(['uniform', 'list']).prefault('uniform'),
   positions: positions.optional().describe('list placement: user positions in metres'),
   device: deviceId().prefault('snapdragon-8-gen-3').describe('hardware profile id of user devices'),

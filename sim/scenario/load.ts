@@ -113,12 +113,12 @@ export function hashScenario(raw: Plain): string {
 }
 
 /** Where a path was last defined: a --set expression or a file position. */
-function locator(chain: YamlSource[], sets: { expr: string; path: Path }[]) {
+function locator(chain: YamlSource[], sets: { label: string; path: Path }[]) {
   return (path: Path): string => {
-    for (let i = sets.length - 1; i >= 0; i--) {
+    for (let i = path.length === 0 ? -1 : sets.length - 1; i >= 0; i--) {
       const s = sets[i]!;
       const n = Math.min(s.path.length, path.length);
-      if (s.path.slice(0, n).every((p, j) => String(p) === String(path[j]))) return `--set ${s.expr}`;
+      if (s.path.slice(0, n).every((p, j) => String(p) === String(path[j]))) return s.label;
     }
     // The file that defines the longest prefix of the path wins; later files override earlier.
     for (let k = path.length; k >= 0; k--) {
@@ -149,7 +149,7 @@ export function issuesToError(issues: z.core.$ZodIssue[], schema: z.ZodType, whe
         })
         .join('\n');
     }
-    let msg = iss.message;
+    let msg = iss.message.replace(/^Invalid input: /, '');
     if (iss.code === 'invalid_type') {
       const got = valueAt(raw, path);
       msg = got === undefined ? `required: ${msg.replace(/, received undefined$/, '')}` : msg;
@@ -183,9 +183,9 @@ export function loadScenario(file: string | undefined, opts: LoadOptions = {}): 
   let merged: Plain = {};
   for (const src of chain) merged = deepMerge(merged, src.value) as Plain;
   delete merged.extends;
-  const sets = (opts.set ?? []).map((expr) => ({ expr, ...parseSet(expr) }));
+  const sets: { label: string; path: Path; value: unknown }[] = (opts.set ?? []).map((expr) => ({ label: `--set ${expr}`, ...parseSet(expr) }));
+  if (opts.seed !== undefined) sets.push({ label: `--seed ${opts.seed}`, path: ['seed'], value: opts.seed });
   for (const s of sets) setIn(merged, s.path, s.value);
-  if (opts.seed !== undefined) merged.seed = opts.seed;
   const where = locator(chain, sets);
   const result = scenarioSchema.safeParse(merged);
   if (!result.success) throw issuesToError(result.error.issues, scenarioSchema, where, merged);

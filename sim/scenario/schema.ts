@@ -5,11 +5,16 @@ import { inferenceSchema } from '../inference/schema.ts';
 import { topologySchema } from '../network/schema.ts';
 import { trainingSchema } from '../training/schema.ts';
 import { quantity } from '../common/units.ts';
+import { loadProfile } from '../hardware/profiles.ts';
 
 /**
  * The root scenario schema. Each domain contributes its section; unknown keys
  * anywhere are errors.
  */
+/** Sections a section cannot run without, and what they hold (the world's domains need their services). */
+const NEEDS: Record<string, readonly string[]> = { caching: ['topology'], delivery: ['topology', 'caching'], inference: ['topology'], training: ['topology'] };
+const HOLDS: Record<string, string> = { topology: 'base stations, edge servers and users', caching: 'the model catalog and what each server caches' };
+
 export const scenarioSchema = z.strictObject({
   name: z
     .string()
@@ -25,6 +30,23 @@ export const scenarioSchema = z.strictObject({
   delivery: deliverySchema.optional().describe('model downloads: unicast or multicast delivery (needs caching)'),
   inference: inferenceSchema.optional().describe('LLM inference requests served at the edge'),
   training: trainingSchema.optional().describe('LLM fine-tuning on devices and edge servers: centralized, fl, hfl, sl, sfl, psl, ushape'),
+}).superRefine((sc, ctx) => {
+  const present = sc as Record<string, unknown>;
+  for (const [key, needs] of Object.entries(NEEDS)) {
+    if (present[key] === undefined) continue;
+    for (const n of needs) {
+      if (present[n] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `needs a "${n}" section (${HOLDS[n]}), which this scenario lacks` });
+    }
+  }
+  // An explicit server unit must exist on the server device (left out, the server takes its gpu, else npu, cpu, dsp).
+  const unit = sc.inference?.server.unit;
+  if (unit !== undefined && sc.topology !== undefined) {
+    const device = sc.topology.servers.device;
+    const units = Object.keys(loadProfile(device).units);
+    if (!units.includes(unit)) {
+      ctx.addIssue({ code: 'custom', path: ['inference', 'server', 'unit'], message: `the edge server device "${device}" (topology.servers.device) has no unit "${unit}"; it has: ${units.join(', ')}` });
+    }
+  }
 });
 
 export type Scenario = z.output<typeof scenarioSchema>;

@@ -68,6 +68,28 @@ describe('scenario loading', () => {
     expect(a).not.toBe(c);
   });
 
+  it('checks at load time what a run would otherwise fail on, at the line and path', () => {
+    const d = tempDir();
+    const bad = (name: string, yaml: string, opts = {}) => {
+      writeFileSync(join(d, `${name}.yaml`), yaml);
+      return () => loadScenario(join(d, `${name}.yaml`), opts);
+    };
+    // a section without the sections it needs
+    expect(bad('a', 'name: a\nduration: 1 min\ninference: { mode: edge }\n')).toThrow(/a\.yaml:3:12: inference: needs a "topology" section/);
+    expect(bad('b', 'name: b\nduration: 1 min\ntopology: {}\ndelivery: { mode: unicast }\n')).toThrow(/b\.yaml:4:11: delivery: needs a "caching" section/);
+    // a server unit the server device lacks (the L4 has only a GPU); left out, the server takes its own
+    const unit = bad('c', 'name: c\nduration: 1 min\ntopology: { servers: { device: l4 } }\ninference:\n  server: { unit: npu }\n');
+    expect(unit).toThrow(/c\.yaml:5:19: inference\.server\.unit: the edge server device "l4" \(topology\.servers\.device\) has no unit "npu"; it has: gpu/);
+    expect(bad('c2', 'name: c\nduration: 1 min\ntopology: { servers: { device: l4 } }\ninference: {}\n')().scenario.inference!.server.unit).toBeUndefined();
+    // a missing or non-finite quantity says what is expected
+    expect(bad('e', 'name: e\n')).toThrow(/duration: required: a time, as a number in s or a string with a unit/);
+    expect(bad('f', 'name: f\nduration: .inf\n')).toThrow(/f\.yaml:2:11: duration: expected a time: a finite number in s .*; got number Infinity/);
+    // absurd sizes stop at the schema, not in a typed-array allocation
+    expect(bad('g', 'name: g\nduration: 1 min\ntopology: { users: { count: 1e12 } }\n')).toThrow(/topology\.users\.count: Too big/);
+    // a bad --seed is blamed on the flag, not on the file
+    expect(() => loadScenario(undefined, { seed: 1.5 })).toThrow(/^--seed 1\.5: seed: expected int/);
+  });
+
   it('deep-merges mappings and replaces lists', () => {
     expect(deepMerge({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] } });
   });

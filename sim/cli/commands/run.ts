@@ -19,9 +19,9 @@ interface RunArgs {
   plot?: boolean;
 }
 
+/** --seed and --set, shared by run and scenario validation. */
 export function scenarioOptions<T>(y: Argv<T>) {
   return y
-    .positional('scenario', { type: 'string', describe: 'scenario YAML file (default: the embedded scenarios/quickstart.yaml)' })
     .option('seed', { type: 'number', describe: "override the scenario's seed" })
     .option('set', { type: 'string', array: true, describe: 'override a field: --set a.b.c=value (repeatable; value is YAML)' });
 }
@@ -30,7 +30,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run [scenario]',
   describe: 'run a scenario and write summary.json, CSVs and a plot',
   builder: (y) =>
-    scenarioOptions(y)
+    scenarioOptions(y.positional('scenario', { type: 'string', describe: 'scenario YAML file (default: the embedded scenarios/quickstart.yaml)' }))
       .option('out', { type: 'string', describe: 'output folder (default results/<scenario>-<seed>/); replaced only if missing, empty or an earlier mei-sim output' })
       .option('trace', { type: 'boolean', default: false, describe: 'also write the event trace as trace.jsonl' })
       .option('json', { type: 'boolean', default: false, describe: 'print summary.json to stdout' })
@@ -80,6 +80,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
 };
 
 function formatMetric(v: number): string {
+  if (Number.isNaN(v)) return 'null (no samples)'; // as summary.json writes it
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(4) : v.toPrecision(5);
