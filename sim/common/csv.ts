@@ -8,7 +8,26 @@
 
 /** Parse RFC 4180 CSV text into records of raw strings. Accepts LF or CRLF, a trailing newline, and a BOM. */
 export function parseCsv(text: string): string[][] {
+  return parseCsvLines(text).records;
+}
+
+/** An error in CSV text, at a 1-based file line. */
+export class CsvSyntaxError extends Error {
+  constructor(readonly line: number, what: string) {
+    super(`line ${line}: ${what}`);
+    this.name = 'CsvSyntaxError';
+  }
+}
+
+/**
+ * As `parseCsv`, with the 1-based file line each record starts on (a quoted field may span lines),
+ * so readers can point at the line of a bad row.
+ */
+export function parseCsvLines(text: string): { records: string[][]; lines: number[] } {
   const out: string[][] = [];
+  const lines: number[] = [];
+  let line = 1;
+  let rowLine = 1;
   let row: string[] = [];
   let field = '';
   let quoted = false; // inside a quoted field
@@ -28,11 +47,14 @@ export function parseCsv(text: string): string[][] {
           field += '"';
           i++;
         } else quoted = false;
-      } else field += c;
+      } else {
+        if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
+        field += c;
+      }
       continue;
     }
     if (c === '"') {
-      if (field.length > 0) throw new Error(`CSV: quote inside an unquoted field at offset ${i}`);
+      if (field.length > 0) throw new CsvSyntaxError(line, 'a quote inside an unquoted field (quote the whole field, and double quotes inside it)');
       quoted = true;
       wasQuoted = true;
     } else if (c === ',') endField();
@@ -40,18 +62,21 @@ export function parseCsv(text: string): string[][] {
       if (c === '\r' && text[i + 1] === '\n') i++;
       endField();
       out.push(row);
+      lines.push(rowLine);
       row = [];
+      rowLine = ++line;
     } else {
-      if (wasQuoted) throw new Error(`CSV: text after a closing quote at offset ${i}`);
+      if (wasQuoted) throw new CsvSyntaxError(line, 'text after a closing quote');
       field += c;
     }
   }
-  if (quoted) throw new Error('CSV: unterminated quoted field');
+  if (quoted) throw new CsvSyntaxError(rowLine, 'a quoted field is never closed');
   if (field.length > 0 || wasQuoted || row.length > 0) {
     endField();
     out.push(row);
+    lines.push(rowLine);
   }
-  return out;
+  return { records: out, lines };
 }
 
 /** A CSV table: trimmed header names and the records after it, blank lines dropped. */

@@ -269,13 +269,36 @@ export function storedWeightBits(device: string, unit: UnitName, weightBits: num
  * Predict prefill and decode of one model on one device unit. Throws
  * (ProfileError, UnknownModelError, FitError) when it cannot.
  */
+/** Bits per weight a query may ask for: 1 (binary) to 32 (fp32); fractions are mixed formats (1.58, 4.5, 4.85). */
+export const WEIGHT_BITS_RANGE = [1, 32] as const;
+
+/**
+ * Check the numbers of a query; a RangeError names the one that is impossible (the CLI turns it into
+ * exit 2, validate lists the row under errors). Token counts are whole numbers >= 1 (a context may be 0),
+ * threads a whole number >= 1.
+ */
+export function checkQueryNumbers(q: { weight_bits: number; prompt?: number; gen?: number; threads?: number; context?: number }): void {
+  const [lo, hi] = WEIGHT_BITS_RANGE;
+  if (!(Number.isFinite(q.weight_bits) && q.weight_bits >= lo && q.weight_bits <= hi)) {
+    throw new RangeError(`weight bits ${q.weight_bits}: expected bits per weight from ${lo} to ${hi} (e.g. 16, 8, 4, 4.5, 2, 1.58)`);
+  }
+  const whole = (name: string, v: number | undefined, min: number) => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new RangeError(`${name} ${v}: expected a whole number >= ${min}`);
+  };
+  whole('prompt tokens', q.prompt, 1);
+  whole('generated tokens', q.gen, 1);
+  whole('threads', q.threads, 1);
+  whole('context', q.context, 0);
+}
+
 export function predict(q: PredictQuery, tweak?: TweakFn): PredictResult {
+  checkQueryNumbers(q);
   const arch = getModel(q.model);
   const bits = storedWeightBits(q.device, q.unit, q.weight_bits);
   const p = q.precision ?? defaultPrecision(bits, q.runtime);
   const ctx = applyTweak(unitCtx(q.device, q.unit, q.runtime, bits, q.threads), tweak);
-  const prompt = Math.max(1, Math.round(q.prompt ?? 128));
-  const gen = Math.max(1, Math.round(q.gen ?? 128));
+  const prompt = q.prompt ?? 128;
+  const gen = q.gen ?? 128;
   const start = q.decode_start ?? prompt;
   const fp = memoryFootprint(arch, p, { context: start + gen, prefill_chunk: Math.min(prompt, 512) });
   checkFits(fp, ctx.capacity_bytes, `${q.device} (${q.unit})`);

@@ -9,13 +9,14 @@
  * never skipped.
  */
 import { readFileSync } from 'node:fs';
-import { parseCsv as parseCsvRaw } from '../common/csv.ts';
+import { CsvSyntaxError, parseCsv as parseCsvRaw, parseCsvLines } from '../common/csv.ts';
+import { InputError } from '../common/errors.ts';
 import { predict, type TweakFn } from './predict.ts';
 import { UNIT_NAMES, type UnitName } from './profile-schema.ts';
 import { heldoutKey, type HeldoutGroup } from './fit-overlay.ts';
 
 export interface MeasurementRow {
-  /** 1-based data row number in the file (header excluded). */
+  /** 1-based line of the file the row starts on (the header is line 1 when it is the first line). */
   line: number;
   model: string;
   weight_bits: number;
@@ -48,25 +49,47 @@ function num(s: string | undefined): number | undefined {
   return Number.isFinite(x) ? x : NaN;
 }
 
-/** Parse measurement rows; malformed rows become problems (reported as errors by validate). */
-export function parseMeasurements(text: string): { rows: MeasurementRow[]; problems: RowProblem[] } {
-  const table = parseCsv(text);
-  const header = (table[0] ?? []).map((h) => h.trim());
+/** The columns validate reads; model, weight_bits, device and unit are required. */
+export const MEASUREMENT_COLUMNS = ['model', 'weight_bits', 'device', 'unit', 'runtime', 'threads', 'prompt_tokens', 'prefill_tok_s', 'decode_tok_s'] as const;
+const REQUIRED_COLUMNS = MEASUREMENT_COLUMNS.slice(0, 4);
+
+/**
+ * Parse measurement rows; a malformed row becomes a problem at its file line (reported under errors,
+ * never dropped silently). A file that is not such a table (no header with the required columns,
+ * broken quoting) is an InputError.
+ */
+export function parseMeasurements(text: string, file = 'CSV'): { rows: MeasurementRow[]; problems: RowProblem[] } {
+  let parsed: { records: string[][]; lines: number[] };
+  try {
+    parsed = parseCsvLines(text);
+  } catch (e) {
+    if (e instanceof CsvSyntaxError) throw new InputError(`${file}:${e.line}: ${e.message.replace(/^line \d+: /, '')}`);
+    throw e;
+  }
+  const keep = parsed.records.map((r, i) => ({ cells: r, line: parsed.lines[i]! })).filter((r) => r.cells.some((f) => f.trim() !== ''));
+  if (keep.length === 0) throw new InputError(`${file}: empty; expected a header line with the columns ${MEASUREMENT_COLUMNS.join(', ')} and one row per measurement`);
+  // Column names match case-insensitively, as the ids do.
+  const header = keep[0]!.cells.map((h) => h.trim().toLowerCase());
   const col = (name: string) => header.indexOf(name);
-  const need = ['model', 'weight_bits', 'device', 'unit'];
-  const missing = need.filter((n) => col(n) < 0);
-  if (missing.length > 0) throw new Error(`CSV lacks column(s) ${missing.join(', ')} (header: ${header.join(',')})`);
+  const missing = REQUIRED_COLUMNS.filter((n) => col(n) < 0);
+  if (missing.length > 0) {
+    const hint = header.length === 1 && /[;\t]/.test(header[0]!) ? ' (fields must be separated by commas)' : '';
+    throw new InputError(`${file}:${keep[0]!.line}: header lacks the column(s) ${missing.join(', ')}${hint}; it has: ${header.join(', ')}; expected ${MEASUREMENT_COLUMNS.join(', ')}`);
+  }
   const rows: MeasurementRow[] = [];
   const problems: RowProblem[] = [];
-  for (let r = 1; r < table.length; r++) {
-    const cells = table[r]!;
+  for (const { cells, line } of keep.slice(1)) {
     const get = (name: string) => {
       const i = col(name);
       return i < 0 ? undefined : cells[i]?.trim();
     };
+    const bad: string[] = [];
+    if (cells.length < header.length) {
+      const absent = MEASUREMENT_COLUMNS.filter((c) => col(c) >= cells.length);
+      if (absent.length > 0) bad.push(`the row has ${cells.length} fields and the header ${header.length}, so it has no ${absent.join(', ')}`);
+    }
     // Profile, runtime, model and unit ids are all lower case: "CPU", "QNN" or "Llama-3.2-1B" name the same thing.
     const id = (name: string) => get(name)?.toLowerCase();
-    const line = r;
     const unit = id('unit') ?? '';
     const row: MeasurementRow = {
       line,
@@ -81,13 +104,19 @@ export function parseMeasurements(text: string): { rows: MeasurementRow[]; probl
       decode_tok_s: num(get('decode_tok_s')),
       source: get('source') || undefined,
     };
-    const bad: string[] = [];
-    if (!(UNIT_NAMES as readonly string[]).includes(unit)) bad.push(`unit "${unit}" is not one of ${UNIT_NAMES.join(', ')}`);
-    if (!Number.isFinite(row.weight_bits) || row.weight_bits <= 0) bad.push(`weight_bits "${get('weight_bits')}" is not a positive number`);
-    for (const k of ['threads', 'prompt_tokens', 'prefill_tok_s', 'decode_tok_s'] as const) {
-      if (Number.isNaN(row[k])) bad.push(`${k} "${get(k)}" is not a number`);
+    if (bad.length === 0) {
+      if (!(UNIT_NAMES as readonly string[]).includes(unit)) bad.push(`unit "${unit}" is not one of ${UNIT_NAMES.join(', ')}`);
+      if (!Number.isFinite(row.weight_bits) || row.weight_bits <= 0) bad.push(`weight_bits "${get('weight_bits')}" is not a positive number`);
+      for (const k of ['threads', 'prompt_tokens', 'prefill_tok_s', 'decode_tok_s'] as const) {
+        if (Number.isNaN(row[k])) bad.push(`${k} "${get(k)}" is not a number`);
+      }
+      // A rate of 0 or less is no measurement: its percentage error is undefined and a fit on it diverges.
+      for (const k of ['prefill_tok_s', 'decode_tok_s'] as const) {
+        const v = row[k];
+        if (v !== undefined && !Number.isNaN(v) && !(v > 0)) bad.push(`${k} ${v} is not a rate > 0`);
+      }
+      if (row.prefill_tok_s === undefined && row.decode_tok_s === undefined) bad.push('no prefill_tok_s or decode_tok_s to compare with');
     }
-    if (row.prefill_tok_s === undefined && row.decode_tok_s === undefined) bad.push('no prefill_tok_s or decode_tok_s to compare with');
     if (bad.length > 0) problems.push({ line, message: bad.join('; ') });
     else rows.push(row);
   }
@@ -95,7 +124,7 @@ export function parseMeasurements(text: string): { rows: MeasurementRow[]; probl
 }
 
 export function readMeasurements(path: string): { rows: MeasurementRow[]; problems: RowProblem[] } {
-  return parseMeasurements(readFileSync(path, 'utf8'));
+  return parseMeasurements(readFileSync(path, 'utf8'), path);
 }
 
 /** What a predictor returns for one row (tokens per second). */

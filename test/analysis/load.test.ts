@@ -31,7 +31,8 @@ describe('CSV', () => {
   });
 
   it('rejects malformed quoting', () => {
-    expect(() => parseCsv('a,"b')).toThrow(/unterminated/);
+    expect(() => parseCsv('a,"b')).toThrow(/line 1: a quoted field is never closed/);
+    expect(() => parseCsv('x\ny,"z\nw')).toThrow(/line 2: a quoted field is never closed/);
     expect(() => parseCsv('a,b"c"')).toThrow();
     expect(() => parseCsv('"a"b')).toThrow();
   });

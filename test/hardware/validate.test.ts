@@ -9,6 +9,7 @@ import { pinOverlay, predict, setProfileDirs, splitPlan, unitCtx, type TweakFn }
 import { PROFILE_DIR, parseYamlWith } from '../../sim/hardware/profiles.ts';
 import { profileSchema, runtimeSchema } from '../../sim/hardware/profile-schema.ts';
 import { parseCsv, parseMeasurements, predictRow, validateRows } from '../../sim/hardware/validate.ts';
+import { parseCsvLines } from '../../sim/common/csv.ts';
 import { validateMeasurementsFile } from '../../sim/cli/commands/validate.ts';
 
 const CAL = '/work/shared/reference/measurements-calibration.csv';
@@ -42,11 +43,11 @@ describe('validate on the external check set (published rows never fitted on)', 
   // The guards hold those levels, so a change that loses generalization fails here.
   const EXT = join(import.meta.dirname, 'external-measurements.csv');
   const rep = validateMeasurementsFile(EXT);
-  const sets = parseCsv(readFileSync(EXT, 'utf8'))
-    .slice(1)
-    .map((r) => r[11]);
+  // check_set by file line (predictions carry the line their row starts on)
+  const parsed = parseCsvLines(readFileSync(EXT, 'utf8'));
+  const sets = new Map(parsed.records.map((r, i) => [parsed.lines[i]!, r[11]]));
   const mapeOf = (set: string, kind: 'decode' | 'prefill') => {
-    const a = rep.predictions.filter((p) => sets[p.line - 1] === set).map((p) => p[`${kind}_ape_pct`]).filter((x): x is number => x !== '');
+    const a = rep.predictions.filter((p) => sets.get(p.line) === set).map((p) => p[`${kind}_ape_pct`]).filter((x): x is number => x !== '');
     return a.reduce((s, x) => s + x, 0) / a.length;
   };
 
@@ -97,13 +98,57 @@ describe('validate rows', () => {
     const { rows, problems } = parseMeasurements(csv);
     const rep = validateRows(rows, (r) => predictRow(r), problems);
     expect(rep.rows).toBe(5);
-    expect(rep.errors.map((e) => e.line).sort()).toEqual([1, 2, 3, 4]);
-    expect(rep.errors.find((e) => e.line === 1)!.message).toMatch(/no-such-model/);
-    expect(rep.errors.find((e) => e.line === 2)!.message).toMatch(/no-such-device/);
-    expect(rep.errors.find((e) => e.line === 3)!.message).toMatch(/GB/);
-    expect(rep.errors.find((e) => e.line === 4)!.message).toMatch(/unit/);
+    // lines are file lines: the header is line 1
+    expect(rep.errors.map((e) => e.line).sort()).toEqual([2, 3, 4, 5]);
+    expect(rep.errors.find((e) => e.line === 2)!.message).toMatch(/no-such-model/);
+    expect(rep.errors.find((e) => e.line === 3)!.message).toMatch(/no-such-device/);
+    expect(rep.errors.find((e) => e.line === 4)!.message).toMatch(/GB/);
+    expect(rep.errors.find((e) => e.line === 5)!.message).toMatch(/unit/);
     expect(rep.predictions).toHaveLength(1);
     expect(rep.decode_n).toBe(1);
+  });
+
+  it('lists rows that are no measurement under errors, at their file line', () => {
+    const csv = [
+      HEADER.toUpperCase(), // column names match case-insensitively
+      '',
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,cpu,llama.cpp,4,,0,1.0,x', // line 3: a rate of 0
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,cpu,llama.cpp,4,,-30,,x',
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,cpu',
+      '"llama-2-7b",4,"Q4_0 with a',
+      'newline",raspberry-pi-5,cpu,llama.cpp,4,,,fast,x', // starts on line 6
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,cpu,llama.cpp,4,-5,,2.0,x',
+      'llama-2-7b,0.5,Q4_0,raspberry-pi-5,cpu,llama.cpp,4,,,2.0,x',
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,cpu,llama.cpp,2.5,,,2.0,x',
+      'llama-2-7b,4,Q4_0,raspberry-pi-5,cpu,llama.cpp,4,,,2.0,x',
+    ].join('\r\n');
+    const { rows, problems } = parseMeasurements(csv);
+    const rep = validateRows(rows, (r) => predictRow(r), problems);
+    const at = (line: number) => rep.errors.find((e) => e.line === line)?.message;
+    expect(at(3)).toMatch(/prefill_tok_s 0 is not a rate > 0/);
+    expect(at(4)).toMatch(/prefill_tok_s -30 is not a rate > 0/);
+    expect(at(5)).toMatch(/the row has 5 fields and the header 11, so it has no runtime, threads, prompt_tokens, prefill_tok_s, decode_tok_s/);
+    expect(at(6)).toMatch(/decode_tok_s "fast" is not a number/);
+    expect(at(8)).toMatch(/prompt tokens -5: expected a whole number >= 1/);
+    expect(at(9)).toMatch(/weight bits 0\.5: expected bits per weight from 1 to 32/);
+    expect(at(10)).toMatch(/threads 2\.5: expected a whole number >= 1/);
+    expect(rep.errors).toHaveLength(7);
+    expect(rep.predictions.map((p) => p.line)).toEqual([11]);
+    expect(rep.decode_mape).not.toBeNull();
+    expect(Number.isFinite(rep.decode_mape!)).toBe(true);
+  });
+
+  it('a file that is no measurement table is bad input naming the file and line', () => {
+    expect(() => parseMeasurements('', 'm.csv')).toThrow(/^m\.csv: empty; expected a header line/);
+    expect(() => parseMeasurements('model;weight_bits;device;unit\nx;4;y;cpu\n', 'm.csv')).toThrow(/m\.csv:1: header lacks the column\(s\) model, weight_bits, device, unit \(fields must be separated by commas\)/);
+    expect(() => parseMeasurements(`${HEADER}\nllama-2-7b,4,"Q4_0,raspberry-pi-5\n`, 'm.csv')).toThrow(/m\.csv:2: a quoted field is never closed/);
+    for (const bad of ['', 'model;weight_bits']) {
+      try {
+        parseMeasurements(bad, 'm.csv');
+      } catch (e) {
+        expect((e as Error).name).toBe('InputError');
+      }
+    }
   });
 
   it('breaks the MAPE down by runtime|unit, from the rows that were predicted', () => {

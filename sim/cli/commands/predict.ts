@@ -62,6 +62,9 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       prompt: a.prompt,
       gen: a.gen,
     }));
+    // Say what was not used as asked, so a sweep over threads does not silently plot a flat line.
+    if (a.threads !== undefined && r.threads === null) process.stderr.write(`note: --threads applies to the cpu unit only; ignored on ${a.unit}\n`);
+    else if (a.threads !== undefined && r.threads !== null && r.threads < a.threads) process.stderr.write(`note: --threads ${a.threads} is more than the ${r.threads} cores of ${a.device}; using ${r.threads}\n`);
     const h = heldoutError(fittedDirOf(), a.runtime, a.unit) ?? null;
     process.stdout.write(a.json ? JSON.stringify({ ...r, heldout_error: h }, null, 2) + '\n' : formatPrediction(r) + formatHeldout(h, a.runtime, a.unit));
   },

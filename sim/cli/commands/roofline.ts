@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { roofline as rooflineSpec } from '../../../analysis/plot/kinds.ts';
 import { renderSpec } from '../../../analysis/plot/render.ts';
-import { asInputError, cachedDecodeOps, cachedPrefillOps, defaultPrecision, unitCtx } from '../../hardware/predict.ts';
+import { asInputError, cachedDecodeOps, cachedPrefillOps, checkQueryNumbers, defaultPrecision, unitCtx } from '../../hardware/predict.ts';
 import type { UnitName } from '../../hardware/profile-schema.ts';
 import { unitModelOptions, type UnitModelArgs } from './unit-options.ts';
 import { opBytes, opFlopsEff, opTimes, type UnitCtx } from '../../hardware/roofline.ts';
 import { getModel } from '../../workload/catalog.ts';
+import { checkFits, memoryFootprint } from '../../workload/accounting.ts';
 import type { Op } from '../../workload/types.ts';
 
 interface RooflineArgs extends UnitModelArgs {
@@ -60,9 +61,12 @@ export const rooflineCommand: CommandModule<object, RooflineArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the points as JSON' }) as unknown as Argv<RooflineArgs>,
   handler: async (a) => {
     const unit = a.unit as UnitName;
+    asInputError(() => checkQueryNumbers({ weight_bits: a.weightBits, prompt: a.prompt, context: a.context, threads: a.threads }));
     const ctx = asInputError(() => unitCtx(a.device, unit, a.runtime, a.weightBits, a.threads));
     const arch = asInputError(() => getModel(a.model));
     const p = defaultPrecision(a.weightBits, a.runtime);
+    // A model the unit cannot hold has no roofline to draw (predict refuses it the same way).
+    asInputError(() => checkFits(memoryFootprint(arch, p, { context: a.context + 1, prefill_chunk: Math.min(a.prompt, 512) }), ctx.capacity_bytes, `${a.device} (${unit})`));
     const pts = rooflinePoints(ctx, cachedPrefillOps(arch, a.prompt, p), cachedDecodeOps(arch, a.context, p));
     const dt = ctx.matmul_dtype;
     const peaks = [

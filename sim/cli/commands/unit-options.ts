@@ -23,8 +23,8 @@ export function unitModelOptions<T>(y: Argv<T>, weightBits?: number) {
     .option('weight-bits', {
       type: 'number',
       ...(weightBits === undefined ? { demandOption: true } : { default: weightBits }),
-      describe: 'weight bits: 16, 8, 4, 3, 2',
+      describe: 'bits per weight, 1 to 32: 16, 8, 4, 3, 2, or a fraction for a mixed format (4.5, 1.58)',
     })
     .option('runtime', { type: 'string', describe: 'runtime profile id (`mei-sim list runtimes`: llama.cpp, qnn, mlc-llm, ...)' })
-    .option('threads', { type: 'number', describe: 'CPU threads (default: the big cores)' });
+    .option('threads', { type: 'number', describe: 'CPU threads, at most the core count (default: the big cores); cpu unit only' });
 }

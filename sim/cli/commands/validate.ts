@@ -40,7 +40,10 @@ export function formatValidation(rep: ValidationReport): string {
   const out = [line(head), ...body.map(line)];
   out.push('');
   out.push(`rows ${rep.rows}: decode MAPE ${pct(rep.decode_mape)} (n=${rep.decode_n}), prefill MAPE ${pct(rep.prefill_mape)} (n=${rep.prefill_n}), errors ${rep.errors.length}`);
-  for (const e of rep.errors) out.push(`  error line ${e.line} (${e.model} ${e.device} ${e.unit} ${e.runtime}): ${e.message}`);
+  for (const e of rep.errors) {
+    const what = [e.model, e.device, e.unit, e.runtime].filter((x) => x !== '').join(' ');
+    out.push(`  error line ${e.line}${what ? ` (${what})` : ''}: ${e.message}`);
+  }
   if (rep.by_runtime_unit.length > 1) {
     const g = (x: number | null, n: number) => (x === null ? '' : `${pct(x)} (n=${n})`).padEnd(16);
     out.push('by runtime|unit      decode MAPE      prefill MAPE');

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { checkQueryNumbers } from '../../sim/hardware/predict.ts';
+import { cli, tempDir } from '../helpers.ts';
+
+const base = ['--device', 'raspberry-pi-5', '--unit', 'cpu', '--model', 'llama-3.2-1b'];
+
+describe('predict and roofline refuse impossible numbers', () => {
+  it('checks bits, token counts and threads', () => {
+    expect(() => checkQueryNumbers({ weight_bits: 0 })).toThrow(/weight bits 0: expected bits per weight from 1 to 32/);
+    expect(() => checkQueryNumbers({ weight_bits: 64 })).toThrow(RangeError);
+    expect(() => checkQueryNumbers({ weight_bits: NaN })).toThrow(RangeError);
+    expect(() => checkQueryNumbers({ weight_bits: 4, prompt: 0 })).toThrow(/prompt tokens 0: expected a whole number >= 1/);
+    expect(() => checkQueryNumbers({ weight_bits: 4, gen: 1.5 })).toThrow(/generated tokens 1\.5/);
+    expect(() => checkQueryNumbers({ weight_bits: 4, threads: -1 })).toThrow(/threads -1/);
+    expect(() => checkQueryNumbers({ weight_bits: 4, context: -1 })).toThrow(/context -1: expected a whole number >= 0/);
+    expect(() => checkQueryNumbers({ weight_bits: 1.58, prompt: 1, gen: 1, threads: 1, context: 0 })).not.toThrow();
+  });
+
+  it('the CLI exits 2 with the reason, and says when --threads was not used as given', () => {
+    for (const extra of [['--weight-bits', '0'], ['--weight-bits', 'abc'], ['--weight-bits', '4', '--prompt', '-1'], ['--weight-bits', '4', '--gen', '0']]) {
+      const r = cli(['predict', ...base, ...extra]);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    const many = cli(['predict', ...base, '--weight-bits', '4', '--threads', '16']);
+    expect(many.code).toBe(0);
+    expect(many.stderr).toMatch(/--threads 16 is more than the 4 cores of raspberry-pi-5; using 4/);
+    const gpu = cli(['predict', '--device', 'snapdragon-8-gen-3', '--unit', 'gpu', '--model', 'llama-3.2-1b', '--weight-bits', '4', '--threads', '2']);
+    expect(gpu.code).toBe(0);
+    expect(gpu.stderr).toMatch(/--threads applies to the cpu unit only; ignored on gpu/);
+  });
+
+  it('roofline refuses a model the unit cannot hold and a zero-token prompt, and writes nothing', () => {
+    const d = tempDir();
+    const big = cli(['roofline', '--device', 'raspberry-pi-5', '--unit', 'cpu', '--model', 'llama-2-70b', '--weight-bits', '16', '--out', join(d, 'a')]);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toMatch(/llama-2-70b at 16 bit needs .* GB .*raspberry-pi-5 \(cpu\) has/);
+    const zero = cli(['roofline', ...base, '--prompt', '0', '--out', join(d, 'b')]);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/prompt tokens 0/);
+    expect(existsSync(join(d, 'a')) || existsSync(join(d, 'b'))).toBe(false);
+  });
+});
