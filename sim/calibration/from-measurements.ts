@@ -39,13 +39,14 @@
  * keeps its prior prediction. Leave-one-device-out and leave-one-source-out
  * are the honest generalization figures.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { mean } from 'simple-statistics';
 import { stringify } from 'yaml';
+import { closest, InputError } from '../common/errors.ts';
 import type { UnitName } from '../hardware/profile-schema.ts';
 import { clearPredictCache, fittedDirOf, pinOverlay, vendorKey, type EtaTweak, type TweakFn } from '../hardware/predict.ts';
-import { loadProfile } from '../hardware/profiles.ts';
+import { DEFAULT_PROFILE_DIRS, DEFAULT_RUNTIME_DIRS, loadProfile } from '../hardware/profiles.ts';
 import { ALL_LEVELS, groupKey as overlayGroupKey, heldoutKey, logMultipliers, readOverlays, thetaKey, type HeldoutGroup, type Level, type Overlay, type OverlayGroup } from '../hardware/fit-overlay.ts';
 import { mapeByGroup, parseMeasurements, predictRow, type MeasurementRow, type RowPrediction } from '../hardware/validate.ts';
 
@@ -112,7 +113,14 @@ export interface FitResult {
   rows: number[];
   errors: { line: number; message: string }[];
   groups: FittedGroup[];
+  /** MAPE of the priors: the profiles without any calibration overlay. */
   before: Mape;
+  /**
+   * MAPE of the priors plus the overlay groups this fit keeps and predicts on top of (other
+   * overlay files, e.g. the shipped fit under a per-device fit of another CSV; groups of its own
+   * file that it does not rewrite). Absent when the fit keeps no overlay group.
+   */
+  before_overlay?: Mape;
   after_fit: Mape;
   after_loo: Mape;
   per_row: { line: number; kind: 'prefill' | 'decode'; runtime: string | undefined; unit: string; measured: number; before: number; fit: number; loo: number }[];
@@ -286,13 +294,34 @@ function mapeOf(obs: readonly Obs[], preds: readonly number[]): Mape {
   return { decode: d.length ? mean(d) : null, prefill: p.length ? mean(p) : null, decode_n: d.length, prefill_n: p.length };
 }
 
-function loadObs(opts: FitOptions): { obs: Obs[]; rows: MeasurementRow[]; errors: { line: number; message: string }[] } {
-  const { rows, problems } = parseMeasurements(readFileSync(opts.csvPath, 'utf8'));
+interface Loaded {
+  obs: Obs[];
+  rows: MeasurementRow[];
+  errors: { line: number; message: string }[];
+  /** Every parsed row of the file (any device), for the message when none is selected. */
+  parsed: MeasurementRow[];
+}
+
+/** A measured rate the fit can use: a finite number > 0 (log(measured / predicted) must exist). */
+const usableRate = (x: number | undefined) => x === undefined || (Number.isFinite(x) && x > 0);
+
+function loadObs(opts: FitOptions): Loaded {
+  if (!existsSync(opts.csvPath)) throw new InputError(`calibrate --from: no such file ${opts.csvPath}`);
+  if (statSync(opts.csvPath).isDirectory()) throw new InputError(`calibrate --from: ${opts.csvPath} is a folder, expected a measurements CSV`);
+  // A file that is not a measurements table is an InputError naming the file and line.
+  const { rows, problems } = parseMeasurements(readFileSync(opts.csvPath, 'utf8'), opts.csvPath);
   const errors = problems.map((p) => ({ line: p.line, message: p.message }));
   const selected = rows.filter((r) => (opts.device === 'all' || r.device === opts.device) && (!opts.runtime || r.runtime === opts.runtime));
   const obs: Obs[] = [];
   const ok: MeasurementRow[] = [];
   for (const r of selected) {
+    // Defence in depth (parseMeasurements also drops them): a measured rate of 0, a negative or a
+    // non-finite one has no log residual and would fit a corrupt multiplier.
+    const bad = (['prefill_tok_s', 'decode_tok_s'] as const).filter((k) => !usableRate(r[k]));
+    if (bad.length > 0) {
+      errors.push({ line: r.line, message: bad.map((k) => `${k} ${r[k]} is not a finite number > 0`).join('; ') });
+      continue;
+    }
     try {
       predictRow(r);
     } catch (e) {
@@ -303,7 +332,7 @@ function loadObs(opts: FitOptions): { obs: Obs[]; rows: MeasurementRow[]; errors
     if (r.prefill_tok_s !== undefined) obs.push({ row: r, kind: 'prefill', measured: r.prefill_tok_s });
     if (r.decode_tok_s !== undefined) obs.push({ row: r, kind: 'decode', measured: r.decode_tok_s });
   }
-  return { obs, rows: ok, errors };
+  return { obs, rows: ok, errors, parsed: rows };
 }
 
 /**
@@ -389,20 +418,25 @@ function lambdaOf(l: FitOptions['lambda']): Record<Level, number> {
 const lambdaText = (l: Record<Level, number>) => ALL_LEVELS.map((k) => `${k} ${l[k]}`).join(', ');
 
 /** Fit, with before / in-sample / leave-one-out MAPE (percent). Writes nothing. */
-export function fitFromMeasurements(opts: FitOptions): FitResult {
+export function fitFromMeasurements(options: FitOptions): FitResult {
+  // Profile, runtime and unit ids are lower case; the CSV's are lower-cased by parseMeasurements.
+  const opts: FitOptions = { ...options, device: options.device.toLowerCase(), ...(options.runtime ? { runtime: options.runtime.toLowerCase() } : {}) };
   const levels = defaultLevels(opts);
   const fittedDir = opts.fittedDir ?? fittedDirOf();
   const file = overlayFile(fittedDir, opts.csvPath);
   // Predict from the priors plus every overlay group this fit does not rewrite (idempotence).
   pinOverlay(new Map());
   try {
-    const { obs: all } = loadObs(opts);
-    const refit = refitted(levels, opts.device, all.map((o) => o.row));
+    const loaded = loadObs(opts);
+    if (loaded.obs.length === 0) throw noRows(opts, loaded);
+    // `before`: the priors alone, without any calibration overlay
+    const prior = loaded.obs.map((o) => predictObs(o, undefined).value);
+    const refit = refitted(levels, opts.device, loaded.obs.map((o) => o.row));
     const kept = readOverlays(fittedDir).flatMap(({ file: f, overlay }) => overlay.groups.filter((g) => f !== file || !refit(g)).map((g) => ({ f, g })));
     const fixed = new Map<string, number>();
     for (const { g } of kept) fixed.set(thetaKey(g.level, g.key, g.param), (fixed.get(thetaKey(g.level, g.key, g.param)) ?? 0) + Math.log(g.value));
     pinOverlay(fixed);
-    const res = fitPinned(opts, levels);
+    const res = fitPinned(opts, levels, loaded, prior, fixed.size > 0);
     const own = opts.device === 'all' ? undefined : readOverlays(fittedDir).find((o) => o.file === file)?.overlay.heldout;
     return { ...res, fitted_file: file, kept: kept.filter((k) => k.f === file).map((k) => k.g), ...(own ? { heldout: own } : {}) };
   } finally {
@@ -410,11 +444,38 @@ export function fitFromMeasurements(opts: FitOptions): FitResult {
   }
 }
 
-function fitPinned(opts: FitOptions, levels: Level[]): Omit<FitResult, 'fitted_file' | 'kept'> {
+/** The InputError of a selection without usable rows: what the file holds instead. */
+function noRows(opts: FitOptions, loaded: Loaded): InputError {
+  const sel = [opts.device !== 'all' || !opts.runtime ? `device "${opts.device}"` : '', opts.runtime ? `runtime "${opts.runtime}"` : ''].filter(Boolean).join(' and ');
+  const devices = [...new Set(loaded.parsed.map((r) => r.device))].sort();
+  const rts = [...new Set(loaded.parsed.filter((r) => opts.device === 'all' || r.device === opts.device).map((r) => r.runtime ?? '-'))].sort();
+  const why =
+    loaded.errors.length > 0 ? `; ${loaded.errors.length} row(s) could not be used: ${loaded.errors.slice(0, 5).map((e) => `line ${e.line}: ${e.message}`).join('; ')}${loaded.errors.length > 5 ? '; ...' : ''}` : '';
+  const has =
+    loaded.parsed.length === 0
+      ? 'the file has no valid measurement row'
+      : opts.device !== 'all' && !devices.includes(opts.device)
+        ? `devices in the file: ${devices.join(', ')}`
+        : opts.runtime
+          ? `runtimes ${opts.device === 'all' ? 'in the file' : `of ${opts.device} in the file`}: ${rts.join(', ')}`
+          : `devices in the file: ${devices.join(', ')}`;
+  return new InputError(`calibrate --from ${opts.csvPath}: no usable rows for ${sel} (${has})${why}`);
+}
+
+/** Fitted multipliers must be finite: a NaN or infinite one would corrupt every prediction of its group. */
+export function checkFiniteGroups(groups: readonly FittedGroup[], csv: string): void {
+  const bad = groups.filter((g) => !Number.isFinite(g.multiplier) || g.multiplier <= 0);
+  if (bad.length === 0) return;
+  throw new InputError(
+    `calibrate --from ${csv}: the fit gives no finite multiplier for ${bad.map((g) => `${g.level} ${g.key} eta_${g.param === 'compute' ? 'c' : 'm'} (rows ${g.rows.join(', ')})`).join('; ')}; check the measured prefill_tok_s / decode_tok_s of those rows`,
+  );
+}
+
+function fitPinned(opts: FitOptions, levels: Level[], loaded: Loaded, prior: readonly number[], withOverlay: boolean): Omit<FitResult, 'fitted_file' | 'kept'> {
   const lambda = lambdaOf(opts.lambda);
-  const { obs, rows, errors } = loadObs(opts);
-  if (obs.length === 0) throw new Error(`no usable rows for device "${opts.device}"${opts.runtime ? ` and runtime "${opts.runtime}"` : ''} in ${opts.csvPath}`);
-  const before = obs.map((o) => predictObs(o, undefined).value);
+  const { obs, rows, errors } = loaded;
+  // with the overlay groups the fit keeps (pinned by the caller)
+  const current = obs.map((o) => predictObs(o, undefined).value);
   const memFloor = opts.memoryLambda ?? DEFAULT_MEMORY_LAMBDA;
   const huber = opts.huber ?? DEFAULT_HUBER;
   const loss = opts.loss ?? DEFAULT_LOSS;
@@ -443,6 +504,7 @@ function fitPinned(opts: FitOptions, levels: Level[]): Omit<FitResult, 'fitted_f
     if (level === 'pair') Object.assign(fg, { device: parts[0], runtime: parts[1], unit: parts[2] });
     groups.push(fg);
   }
+  checkFiniteGroups(groups, opts.csvPath);
   return {
     csv: opts.csvPath,
     device: opts.device,
@@ -454,10 +516,11 @@ function fitPinned(opts: FitOptions, levels: Level[]): Omit<FitResult, 'fitted_f
     rows: rows.map((r) => r.line),
     errors,
     groups,
-    before: mapeOf(obs, before),
+    before: mapeOf(obs, prior),
+    ...(withOverlay ? { before_overlay: mapeOf(obs, current) } : {}),
     after_fit: mapeOf(obs, fit),
     after_loo: mapeOf(obs, loo),
-    per_row: obs.map((o, i) => ({ line: o.row.line, kind: o.kind, runtime: o.row.runtime, unit: o.row.unit, measured: o.measured, before: before[i]!, fit: fit[i]!, loo: loo[i]! })),
+    per_row: obs.map((o, i) => ({ line: o.row.line, kind: o.kind, runtime: o.row.runtime, unit: o.row.unit, measured: o.measured, before: prior[i]!, fit: fit[i]!, loo: loo[i]! })),
   };
 }
 
@@ -557,11 +620,13 @@ export function writeFit(res: FitResult, file: string = res.fitted_file): string
 /** Text report of a fit. */
 export function formatFit(res: FitResult): string {
   const m = (x: Mape) => `decode ${pctS(x.decode)} (n=${x.decode_n}), prefill ${pctS(x.prefill)} (n=${x.prefill_n})`;
+  const W = 42;
   const lines = [
-    `calibrate --from ${res.csv}: device ${res.device}${res.runtime ? `, runtime ${res.runtime}` : ''}; levels ${res.levels.join(', ')}; lambda ${lambdaText(res.lambda)}; ${res.rows.length} rows`,
-    `  before (prior profiles)       ${m(res.before)}`,
-    `  after, in-sample              ${m(res.after_fit)}`,
-    `  ${`after, leave-one-${res.holdout}-out`.padEnd(30)}${m(res.after_loo)}`,
+    `calibrate --from ${res.csv}: device ${res.device}${res.runtime ? `, runtime ${res.runtime}` : ''}; levels ${res.levels.join(', ')}; lambda ${lambdaText(res.lambda)}; ${res.rows.length} rows${res.errors.length > 0 ? `, ${res.errors.length} skipped (listed below)` : ''}`,
+    `  ${'before (priors, no fitted overlay)'.padEnd(W)}${m(res.before)}`,
+    ...(res.before_overlay ? [`  ${'before (priors + kept fitted overlay)'.padEnd(W)}${m(res.before_overlay)}`] : []),
+    `  ${'after, in-sample'.padEnd(W)}${m(res.after_fit)}`,
+    `  ${`after, leave-one-${res.holdout}-out`.padEnd(W)}${m(res.after_loo)}`,
     '  fitted multipliers:',
     ...res.groups
       .slice()
@@ -573,7 +638,7 @@ export function formatFit(res: FitResult): string {
     lines.push(`  held-out error per runtime|unit (${res.heldout.method}): decode, prefill MAPE`);
     for (const g of res.heldout.groups) lines.push(`    ${g.key.padEnd(20)} ${pc(g.decode_mape_pct, g.decode_n)} ${pc(g.prefill_mape_pct, g.prefill_n)}`.trimEnd());
   }
-  for (const e of res.errors) lines.push(`  error line ${e.line}: ${e.message}`);
+  for (const e of res.errors) lines.push(`  skipped line ${e.line} (not fitted): ${e.message}`);
   return lines.join('\n') + '\n';
 }
 
@@ -589,9 +654,41 @@ export interface CalibrateFromArgs {
   json?: boolean;
 }
 
+/** Ids of the `.yaml` files in folders (profile or runtime ids). */
+function yamlIds(dirs: readonly string[]): string[] {
+  const ids = new Set<string>();
+  for (const d of dirs) if (existsSync(d)) for (const f of readdirSync(d)) if (f.endsWith('.yaml')) ids.add(f.slice(0, -'.yaml'.length));
+  return [...ids].sort();
+}
+
+/**
+ * Check --device and --runtime against the shipped profiles and runtimes (ids are lower case,
+ * matched case-insensitively); an unknown one is an InputError with a did-you-mean.
+ */
+export function checkIds(device: string, runtime: string | undefined, dirs: { profiles?: readonly string[]; runtimes?: readonly string[] } = {}): { device: string; runtime: string | undefined } {
+  const d = device.toLowerCase();
+  const r = runtime?.toLowerCase();
+  const unknown = (kind: string, id: string, known: string[], list: string) => {
+    const near = closest(id, known);
+    return new InputError(`calibrate --from: unknown ${kind} "${id}"; ${near ? `did you mean "${near}"? (\`mei-sim list ${list}\` lists them)` : `known: ${known.filter((k) => k !== 'all').join(', ')}${kind === 'device' ? ', or "all"' : ''}`}`);
+  };
+  if (d !== 'all') {
+    const known = yamlIds(dirs.profiles ?? DEFAULT_PROFILE_DIRS);
+    if (!known.includes(d)) throw unknown('device', device, [...known, 'all'], 'profiles');
+  }
+  if (r !== undefined) {
+    const known = yamlIds(dirs.runtimes ?? DEFAULT_RUNTIME_DIRS);
+    if (!known.includes(r)) throw unknown('runtime', runtime!, known, 'runtimes');
+  }
+  return { device: d, runtime: r };
+}
+
 /** The `mei-sim calibrate --from` action: fit, write, print the before/after leave-one-out MAPE. */
 export function runCalibrateFrom(a: CalibrateFromArgs): FitResult & { files: string[] } {
-  const res = fitWithHeldout({ csvPath: a.from, device: a.device ?? 'all', runtime: a.runtime, lambda: a.lambda });
+  if (a.runtime === '') throw new InputError('calibrate --from: --runtime is empty; give a runtime id or leave it out');
+  if (a.device === '') throw new InputError('calibrate --from: --device is empty; give a device id, or "all" (the default)');
+  const { device, runtime } = checkIds(a.device ?? 'all', a.runtime);
+  const res = fitWithHeldout({ csvPath: a.from, device, runtime, lambda: a.lambda });
   const files = a.write === false ? [] : writeFit(res);
   const out = { ...res, files };
   if (a.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');

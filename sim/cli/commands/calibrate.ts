@@ -5,7 +5,9 @@
  * Without --out the profile goes to hardware-profiles/calibrated/<host-id>.yaml and the report to
  * hardware-profiles/calibrated/reports/<host-id>/; with --out both go to DIR (and the profile also
  * to hardware-profiles/calibrated/ with --install).
- * (`--from measurements.csv` is a separate branch, added by sim/calibration/from-measurements.ts.)
+ * (`--from measurements.csv` is a separate mode, sim/calibration/from-measurements.ts: it fits the
+ * calibration overlay hardware-profiles/fitted/fit-<csv name>.yaml. Options of one mode are refused
+ * in the other, see `checkModeOptions`.)
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -16,6 +18,7 @@ import { buildProfile } from '../../calibration/profile.ts';
 import { reportJson, reportMarkdown, rooflineSpec } from '../../calibration/report.ts';
 import { calibrate } from '../../calibration/run.ts';
 import { runCalibrateFrom } from '../../calibration/from-measurements.ts';
+import { InputError } from '../../common/errors.ts';
 import { REPO_ROOT } from '../../paths.ts';
 import { renderSpec } from '../../../analysis/plot/render.ts';
 import { AtomicDir } from '../output.ts';
@@ -41,6 +44,51 @@ export interface CalibrateOutput {
   report_dir: string;
   holdout_mape: number;
   plot: string[];
+}
+
+/** Options of measuring this host (no --from), and of fitting to measurements (--from). */
+const HOST_OPTIONS = [
+  ['out', 'out'],
+  ['quick', 'quick'],
+  ['threads', 'threads'],
+  ['hostId', 'host-id'],
+  ['install', 'install'],
+] as const;
+const FROM_OPTIONS = [
+  ['device', 'device'],
+  ['runtime', 'runtime'],
+  ['dryRun', 'dry-run'],
+  ['json', 'json'],
+] as const;
+
+/** Given on the command line: a string or number option present, a boolean option true. */
+const given = (v: unknown) => (typeof v === 'boolean' ? v : v !== undefined);
+
+/**
+ * Refuse options that do not apply to the chosen mode (InputError, exit 2) instead of ignoring
+ * them: `--from` fits an overlay that always goes to hardware-profiles/fitted/, so --out (and the
+ * other host-measurement options) would silently do nothing; without --from the fit options
+ * do nothing either (kernel mode prints text only, so --json too).
+ */
+export function checkModeOptions(args: CalibrateArgs): void {
+  if (args.from !== undefined) {
+    if (args.from.trim() === '') throw new InputError('calibrate: --from is empty; give a measurements CSV');
+    const bad = HOST_OPTIONS.filter(([k]) => given(args[k])).map(([, flag]) => `--${flag}`);
+    if (bad.length > 0) {
+      throw new InputError(
+        `calibrate --from: ${bad.join(', ')} ${bad.length > 1 ? 'do' : 'does'} not apply to fitting measurements (${bad.length > 1 ? 'they are options' : 'it is an option'} of measuring this host, calibrate without --from). ` +
+          'calibrate --from always writes the fitted overlay to hardware-profiles/fitted/fit-<csv name>.yaml; add --dry-run to write nothing.',
+      );
+    }
+    return;
+  }
+  const bad = FROM_OPTIONS.filter(([k]) => given(args[k])).map(([, flag]) => `--${flag}`);
+  if (bad.length > 0) {
+    throw new InputError(
+      `calibrate: ${bad.join(', ')} ${bad.length > 1 ? 'apply' : 'applies'} only with --from measurements.csv (fitting to published measurements); measuring this host takes --quick, --out, --threads, --host-id and --install`,
+    );
+  }
+  if (args.out !== undefined && args.out.trim() === '') throw new InputError('calibrate: --out is empty; give a folder, or leave --out out to write under hardware-profiles/calibrated/');
 }
 
 export async function runCalibrate(args: CalibrateArgs, log: (m: string) => void = (m) => process.stderr.write(m + '\n')): Promise<CalibrateOutput> {
@@ -79,23 +127,29 @@ export async function runCalibrate(args: CalibrateArgs, log: (m: string) => void
 
 export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
   command: 'calibrate',
-  describe: 'Measure this host with the reference kernel suite and write a calibrated hardware profile and report',
+  describe: 'Measure this host with the reference kernel suite and write a calibrated hardware profile and report; with --from, fit efficiencies to published measurements instead',
   builder: (y: Argv) =>
     y
-      .option('quick', { type: 'boolean', default: false, describe: 'fewer sizes and repetitions (< 60 s on 2 cores)' })
-      .option('out', { type: 'string', describe: 'write the profile and the report into this folder (replaced only if missing, empty or an earlier mei-sim output)' })
-      .option('threads', { type: 'number', describe: 'max worker threads (default: all cores)' })
-      .option('host-id', { type: 'string', describe: 'profile id (default: hostname + CPU model, slugified)' })
-      .option('install', { type: 'boolean', default: false, describe: 'with --out, also write hardware-profiles/calibrated/<host-id>.yaml' })
-      .option('from', { type: 'string', describe: 'instead of running kernels: fit device/runtime efficiencies to published measurements (validate CSV layout)' })
-      .option('device', { type: 'string', describe: 'with --from: the device id to fit (default: every device in the file)' })
-      .option('runtime', { type: 'string', describe: 'with --from: only rows of this runtime' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'with --from: report the fit without writing profiles' })
-      .option('json', { type: 'boolean', default: false, describe: 'with --from: print the fit as JSON' })
+      .option('quick', { type: 'boolean', default: false, describe: 'not with --from: fewer sizes and repetitions (< 60 s on 2 cores)' })
+      .option('out', { type: 'string', describe: 'not with --from: write the profile and the report into this folder (replaced only if missing, empty or an earlier mei-sim output)' })
+      .option('threads', { type: 'number', describe: 'not with --from: max worker threads (default: all cores)' })
+      .option('host-id', { type: 'string', describe: 'not with --from: profile id (default: hostname + CPU model, slugified)' })
+      .option('install', { type: 'boolean', default: false, describe: 'not with --from; with --out: also write hardware-profiles/calibrated/<host-id>.yaml' })
+      .option('from', {
+        type: 'string',
+        describe: 'instead of running kernels: fit device/runtime efficiencies to published measurements (validate CSV layout); writes the overlay hardware-profiles/fitted/fit-<csv name>.yaml',
+      })
+      .option('device', { type: 'string', describe: 'only with --from: the device id to fit (default: every device in the file)' })
+      .option('runtime', { type: 'string', describe: 'only with --from: only rows of this runtime' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'only with --from: report the fit and write nothing' })
+      .option('json', { type: 'boolean', default: false, describe: 'only with --from: print the fit as JSON' })
+      .group(['quick', 'out', 'threads', 'host-id', 'install'], 'Measuring this host (default):')
+      .group(['from', 'device', 'runtime', 'dry-run', 'json'], 'Fitting published measurements (--from):')
       .example('$0 calibrate --quick --out results/calib', 'measure this machine (< 60 s)')
       .example('$0 calibrate --from measurements.csv --device snapdragon-8-gen-3', 'fit a device you cannot run on to published rates') as unknown as Argv<CalibrateArgs>,
   handler: async (args) => {
-    if (args.from) {
+    checkModeOptions(args);
+    if (args.from !== undefined) {
       runCalibrateFrom({ from: args.from, device: args.device ?? 'all', runtime: args.runtime, write: !args.dryRun, json: args.json });
       return;
     }
