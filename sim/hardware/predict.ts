@@ -378,7 +378,7 @@ export function asInputError<T>(f: () => T): T {
     return f();
   } catch (e) {
     const name = (e as Error).name;
-    if (['ProfileError', 'UnknownModelError', 'FitError', 'RangeError'].includes(name) || /^device .* has no unit/.test((e as Error).message)) throw new InputError((e as Error).message);
+    if (['ProfileError', 'UnknownModelError', 'FitError', 'RangeError', 'RuntimeTargetError'].includes(name) || /^device .* has no unit/.test((e as Error).message)) throw new InputError((e as Error).message);
     throw e;
   }
 }

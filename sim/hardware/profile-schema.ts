@@ -75,6 +75,9 @@ const cpuCluster = z.strictObject({
   mmla_ratio: sourced('number', { min: 0 })
     .optional()
     .describe('measured int8 throughput of SMMLA over SDOT on this core (default 2, as on Arm Cortex/Neoverse cores); the int8 peak uses max(1, ratio)'),
+  bandwidth_per_core: sourced('byterate', { min: 0 })
+    .optional()
+    .describe('DRAM bandwidth one core draws alone, measured (mei-sim calibrate writes it); default: Little\'s law from the core\'s outstanding lines'),
   source: z.string().optional(),
 });
 
@@ -136,6 +139,10 @@ export type HardwareUnit = z.output<typeof unitSchema>;
  * different runtimes. Factors multiply the unit's efficiencies.
  */
 const runtimeUnit = z.strictObject({
+  vendors: z
+    .strictObject({ value: z.array(z.string().min(1)).min(1), source: z.string().min(1) })
+    .optional()
+    .describe("device vendors (a profile's `vendor`, matched by prefix) whose unit of this kind the runtime targets; absent: any"),
   compute: sourced('number', { min: 0 }).optional().describe('multiplier on eta_c'),
   memory: sourced('number', { min: 0 }).optional().describe('multiplier on eta_m'),
   overhead: sourced('number', { min: 0 }).optional().describe('multiplier on the per-operator overhead'),
@@ -150,7 +157,7 @@ export const runtimeSchema = z.strictObject({
   name: z.string(),
   description: z.string().optional(),
   source: z.string(),
-  units: z.partialRecord(z.enum(UNIT_NAMES), runtimeUnit),
+  units: z.partialRecord(z.enum(UNIT_NAMES), runtimeUnit).describe('the unit kinds the runtime runs on; asking for another kind is an error'),
   devices: z
     .record(z.string(), z.partialRecord(z.enum(UNIT_NAMES), runtimeUnit))
     .optional()

@@ -207,9 +207,9 @@ export function threadBandwidth(unit: HardwareUnit, threads: number, unitBw: num
   const cls = unit.clusters ?? [];
   if (cls.length === 0) return unitBw;
   const used = coresUsed(cls, threads);
-  const sum = equalSplit
-    ? used.reduce((s, u) => s + u.n, 0) * Math.min(...used.map((u) => perCoreBandwidth(u.cl.core)))
-    : used.reduce((s, u) => s + u.n * perCoreBandwidth(u.cl.core), 0);
+  // A measured per-core bandwidth (calibrated hosts) wins over the Little's-law estimate.
+  const core = (cl: (typeof cls)[number]) => cl.bandwidth_per_core?.value ?? perCoreBandwidth(cl.core);
+  const sum = equalSplit ? used.reduce((s, u) => s + u.n, 0) * Math.min(...used.map((u) => core(u.cl))) : used.reduce((s, u) => s + u.n * core(u.cl), 0);
   return Math.min(unitBw, sum);
 }
 
@@ -279,7 +279,29 @@ export function runtimeMultipliers(
   };
 }
 
-/** Resolve a unit context. Throws a readable error when the unit does not exist. */
+/** A runtime asked for on a unit it does not run on (bad input). */
+export class RuntimeTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeTargetError';
+  }
+}
+
+/**
+ * Throws a RuntimeTargetError unless `runtime` runs on this kind of unit (its profile lists the kind)
+ * of this device's vendor (the kind's `vendors`, when listed).
+ */
+export function checkRuntimeTarget(profile: HardwareProfile, unitName: UnitName, runtime: RuntimeProfile | undefined): void {
+  if (!runtime) return;
+  const u = runtime.units[unitName];
+  if (!u) throw new RuntimeTargetError(`runtime ${runtime.id} does not run on a ${unitName} unit (it runs on: ${Object.keys(runtime.units).join(', ')})`);
+  const vendors = u.vendors?.value;
+  if (vendors && !vendors.some((v) => profile.vendor.toLowerCase().startsWith(v.toLowerCase()))) {
+    throw new RuntimeTargetError(`runtime ${runtime.id} runs on the ${unitName} of ${vendors.join(', ')} devices only; ${profile.id} is a ${profile.vendor} device (${u.vendors!.source})`);
+  }
+}
+
+/** Resolve a unit context. Throws a readable error when the unit does not exist or the runtime does not run on it. */
 export function resolveUnitCtx(
   profile: HardwareProfile,
   unitName: UnitName,
@@ -292,6 +314,7 @@ export function resolveUnitCtx(
     const why = profile.unmodelled_units?.[unitName];
     throw new Error(`device ${profile.id} has no unit "${unitName}" (units: ${Object.keys(profile.units).join(', ')})${why ? `: not modelled, ${why}` : ''}`);
   }
+  checkRuntimeTarget(profile, unitName, runtime);
   const isCpu = unitName === 'cpu' && (unit.clusters?.length ?? 0) > 0;
   const totalCores = unit.clusters?.reduce((s, c) => s + c.cores, 0) ?? 0;
   const t = isCpu ? Math.max(1, Math.min(totalCores, Math.round(threads ?? defaultThreads(unit)))) : 0;
@@ -332,7 +355,9 @@ export function opBytes(op: Op): number {
 /** Effective arithmetic of one instance, with CPU dequantization work for matmul-like ops. */
 export function opFlopsEff(op: Op, ctx: UnitCtx): number {
   if (ctx.dq_ops_per_weight === 0 || !MATMUL_KINDS.has(op.kind) || op.weight_bytes === 0) return op.flops;
-  const weights = (op.weight_bytes * 8) / ctx.weight_bits;
+  // Elements, not bytes x 8 / bits: the bytes also hold group scales and the LM head's wider format,
+  // which would count 25% extra weights at 2 bits and 6% at 8 (decode then got slower with fewer bits).
+  const weights = op.weight_elems ?? (op.weight_bytes * 8) / ctx.weight_bits;
   return op.flops + ctx.dq_ops_per_weight * weights;
 }
 

@@ -195,7 +195,9 @@ function matmulOp(name: string, ms: readonly Matrix[], T: number, p: Precision, 
     inWidth = Math.max(inWidth, m.in_features);
   }
   act += T * inWidth * p.act_bytes;
-  return op(name, 'matmul', repeat, flops, wb, 0, kvWrite, act, computeDtype(p));
+  let elems = 0;
+  for (const m of ms) elems += m.in_features * m.out_features;
+  return { ...op(name, 'matmul', repeat, flops, wb, 0, kvWrite, act, computeDtype(p)), weight_elems: elems };
 }
 
 interface BlockGroups {
@@ -245,7 +247,7 @@ function passOps(a: ModelArch, p: Precision, s: PassShape, range?: LayerRange): 
   const ops: Op[] = [];
   if (from === 0) {
     const rows = (a.max_positions ? 2 : 1) * T;
-    ops.push(op('embedding', 'embedding', 1, a.max_positions ? T * h : 0, rows * h * embedBpw(p), 0, 0, T * h * ab, computeDtype(p)));
+    ops.push({ ...op('embedding', 'embedding', 1, a.max_positions ? T * h : 0, rows * h * embedBpw(p), 0, 0, T * h * ab, computeDtype(p)), weight_elems: rows * h });
   }
   if (L > 0) {
     const { d, attnIn, attnOut, mlpIn, mlpOut } = blockGroups(a);
@@ -270,7 +272,7 @@ function passOps(a: ModelArch, p: Precision, s: PassShape, range?: LayerRange): 
     const rows = s.all_logits ? T : s.seqs;
     ops.push(op('final_norm', 'norm', 1, 4 * rows * h, finalNormParams(a) * smallBytes(p), 0, 0, 2 * rows * h * ab, attnDtype(p)));
     // logits written in fp32
-    ops.push(op('lm_head', 'lm_head', 1, 2 * rows * h * a.vocab + (a.lm_head_bias ? rows * a.vocab : 0), lmHeadBytes(a, p), 0, 0, rows * (h * ab + a.vocab * 4), computeDtype(p)));
+    ops.push({ ...op('lm_head', 'lm_head', 1, 2 * rows * h * a.vocab + (a.lm_head_bias ? rows * a.vocab : 0), lmHeadBytes(a, p), 0, 0, rows * (h * ab + a.vocab * 4), computeDtype(p)), weight_elems: h * a.vocab });
   }
   return ops;
 }

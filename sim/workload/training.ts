@@ -251,6 +251,7 @@ function scaled(o: Op, name: string, f: number, weightF: number): Op {
     repeat: o.repeat,
     flops: o.flops * f,
     weight_bytes: o.weight_bytes * weightF,
+    ...(o.weight_elems === undefined ? {} : { weight_elems: o.weight_elems * weightF }),
     kv_read_bytes: o.kv_read_bytes * f,
     kv_write_bytes: 0,
     act_bytes: o.act_bytes * Math.max(f, 1),

@@ -17,6 +17,11 @@ export interface Op {
   flops: number;
   /** Weight bytes read per instance, at the weight format incl. group-scale overhead. */
   weight_bytes: number;
+  /**
+   * Weight elements per instance (matmul-like ops): what a quantized kernel unpacks. Not derivable
+   * from weight_bytes, which also holds group scales and, for the LM head, a wider format.
+   */
+  weight_elems?: number;
   /** KV-cache bytes read per instance. */
   kv_read_bytes: number;
   /** KV-cache bytes written per instance. */

@@ -3,7 +3,8 @@ import { parse } from 'yaml';
 import { stringify } from 'yaml';
 import { fitModel, validate } from '../../sim/calibration/fit.ts';
 import { hostInfo, defaultHostId, slug } from '../../sim/calibration/host.ts';
-import { buildProfile } from '../../sim/calibration/profile.ts';
+import { buildProfile, singleThreadBandwidth } from '../../sim/calibration/profile.ts';
+import { threadBandwidth } from '../../sim/hardware/roofline.ts';
 import { reportMarkdown, rooflineSpec } from '../../sim/calibration/report.ts';
 import type { CalibrationResult } from '../../sim/calibration/run.ts';
 import { profileSchema } from '../../sim/hardware/profile-schema.ts';
@@ -78,5 +79,24 @@ describe('calibrated profile', () => {
   it('host ids are slugs that the profile schema accepts', () => {
     expect(slug('Intel(R) Core(TM) i7-1185G7 @ 3.00GHz')).toBe('intel-core-i7-1185g7-3.00ghz');
     expect(profileSchema.shape.id.safeParse(defaultHostId(hostInfo())).success).toBe(true);
+  });
+
+  it('measures the DRAM bandwidth of one thread: the 1-thread STREAM triad when it beats the single-thread plateau', () => {
+    expect(singleThreadBandwidth(r).value).toBeCloseTo(r.model.roofline.levels.find((l) => l.name === 'DRAM')!.bandwidth, -3);
+    const one = { ...r.parallel[0]!, threads: 1, bytes: 1.1 * BW.DRAM, size: 2e8 };
+    const r1 = { ...r, parallel: [...r.parallel, one] };
+    const st = singleThreadBandwidth(r1);
+    expect(st.value).toBeCloseTo(1.1 * BW.DRAM, -3);
+    expect(st.derived).toMatch(/1-thread STREAM triad/);
+  });
+
+  // The calibrated profile can state its measured per-core bandwidth only once the profile schema
+  // has a cluster field for it (bandwidth_per_core) that the roofline's per-thread cap reads.
+  it('one thread of a calibrated host gets the measured bandwidth, not the Little\'s-law per-core cap', () => {
+    const one = { ...r.parallel[0]!, threads: 1, bytes: 1.1 * BW.DRAM, size: 2e8 };
+    const q = buildProfile({ ...r, parallel: [...r.parallel, one] }, 'bw-host');
+    const cpu = q.units.cpu!;
+    expect(threadBandwidth(cpu, 1, q.memory.bandwidth.value)).toBeCloseTo(1.1 * BW.DRAM, -3);
+    expect(threadBandwidth(cpu, 2, q.memory.bandwidth.value)).toBeCloseTo(Math.min(q.memory.bandwidth.value, 2 * 1.1 * BW.DRAM), -3);
   });
 });

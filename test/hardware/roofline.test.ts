@@ -3,6 +3,9 @@ import type { HardwareProfile, RuntimeProfile } from '../../sim/hardware/profile
 import type { Op } from '../../sim/workload/types.ts';
 import { unitCtx } from '../../sim/hardware/predict.ts';
 import {
+  checkRuntimeTarget,
+  opFlopsEff,
+  RuntimeTargetError,
   lutExtraOps,
   mergeBatch,
   opTime,
@@ -147,7 +150,7 @@ describe('LUT GEMV (t-mac) and the RKNPU fp16 datapath', () => {
   const prof = synthProfile();
   it('t-mac pays bits - 2 ops per weight: linear in the bits, cheaper than dequantization at 4 bits', () => {
     expect([1, 2, 3, 4, 8].map(lutExtraOps)).toEqual([0, 0, 1, 2, 6]);
-    const tmac = { id: 't-mac', name: 'T-MAC', source: 'x', units: {} } as RuntimeProfile;
+    const tmac = { id: 't-mac', name: 'T-MAC', source: 'x', units: { cpu: {} } } as RuntimeProfile;
     const at = (bits: number, rt?: RuntimeProfile) => resolveUnitCtx(prof, 'cpu', rt, bits, 2);
     expect(at(4, tmac).dq_ops_per_weight).toBe(2);
     expect(at(2, tmac).dq_ops_per_weight).toBe(0);
@@ -194,3 +197,23 @@ describe('runtime multipliers', () => {
   });
 });
 
+
+describe('runtime targets and dequantization work', () => {
+  const prof = synthProfile();
+  it('a runtime runs only on the unit kinds it lists, and only on the listed vendors there', () => {
+    const rt = { id: 'vendor-npu', name: 'x', source: 'x', units: { cpu: {}, gpu: { vendors: { value: ['Acme'], source: 'doc' } } } } as RuntimeProfile;
+    expect(() => checkRuntimeTarget(prof, 'cpu', rt)).not.toThrow();
+    expect(() => checkRuntimeTarget(prof, 'npu', rt)).toThrow(/runtime vendor-npu does not run on a npu unit \(it runs on: cpu, gpu\)/);
+    expect(() => checkRuntimeTarget(prof, 'gpu', rt)).toThrow(/runs on the gpu of Acme devices only; synth is a test device \(doc\)/);
+    expect(() => checkRuntimeTarget({ ...prof, vendor: 'Acme Corp' }, 'gpu', rt)).not.toThrow();
+    expect(() => resolveUnitCtx(prof, 'gpu', rt, 4)).toThrow(RuntimeTargetError);
+  });
+
+  it('counts dequantization per weight element, not per byte: group scales and a wider LM head add no weights', () => {
+    const ctx = resolveUnitCtx(prof, 'cpu', undefined, 2, 2);
+    const op: Op = { name: 'mlp', kind: 'matmul', repeat: 1, flops: 2e9, weight_bytes: 0.3125e9, kv_read_bytes: 0, kv_write_bytes: 0, act_bytes: 0, compute_dtype: 'int8' };
+    // 1e9 2-bit weights with one fp16 scale per 32 (2.5 bits each): 1e9 elements, not 1.25e9
+    expect(opFlopsEff({ ...op, weight_elems: 1e9 }, ctx)).toBe(2e9 + ctx.dq_ops_per_weight * 1e9);
+    expect(opFlopsEff(op, ctx)).toBe(2e9 + ctx.dq_ops_per_weight * 1.25e9); // without elements: the byte estimate
+  });
+});

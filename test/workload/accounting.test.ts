@@ -138,3 +138,23 @@ describe('memory footprint', () => {
     expect(f.kv_bytes).toBe(4096 * 512 * 1024);
   });
 });
+
+describe('weight elements', () => {
+  it('matmul and LM-head ops carry their weight count, whatever the format', () => {
+    for (const id of ['llama-3.2-1b', 'qwen2.5-0.5b', 'phi-2']) {
+      const a = getModel(id);
+      const b = paramBreakdown(a);
+      for (const p of [FP16, Q4, { ...Q4, weight_bits: 2 }]) {
+        const ops = decodeOps(a, 64, p);
+        const matmul = ops.filter((o) => o.kind === 'matmul').reduce((s, o) => s + o.repeat * o.weight_elems!, 0);
+        const head = ops.find((o) => o.kind === 'lm_head')!;
+        // block matrices = per-layer params minus the norms' (biases are counted in the elements too)
+        expect(matmul, `${id} ${p.weight_bits}`).toBeGreaterThan(0.97 * b.layers_total);
+        expect(matmul).toBeLessThanOrEqual(b.layers_total);
+        expect(head.weight_elems).toBe(a.vocab * a.hidden);
+        // while the bytes hold group scales: more bytes than elements x bits / 8 when quantized
+        if (p.weight_bits < 16) expect(ops.filter((o) => o.kind === 'matmul').reduce((s, o) => s + o.repeat * o.weight_bytes, 0)).toBeGreaterThan((matmul * p.weight_bits) / 8);
+      }
+    }
+  });
+});
