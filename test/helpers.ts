@@ -18,3 +18,14 @@ export function cli(args: string[], opts: { cwd?: string } = {}): { code: number
 export function tempDir(prefix = 'mei-sim-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+/** Run `fn` with stdout silenced (commands that print progress). */
+export async function quiet<T>(fn: () => T | Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+}

@@ -24,6 +24,35 @@ export function connectionFor(url: string): ConnectionOptions {
   return { url, maxRetriesPerRequest: null };
 }
 
+/**
+ * Fail fast when Redis cannot be reached: one connection that does not retry
+ * (the queue's own connections retry forever, which hangs silently on a wrong
+ * URL). Bad input, exit code 2, naming the URL and the cause.
+ */
+export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const probe = new Queue('mei-sim-probe', {
+    connection: { ...(connectionFor(url) as object), maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false },
+  });
+  let last = '';
+  probe.on('error', (e: Error) => {
+    last = e.message;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    await Promise.race([probe.waitUntilReady(), timeout]);
+  } catch (e) {
+    const cause = last || (e instanceof Error ? e.message : String(e));
+    void probe.close().catch(() => {});
+    throw Object.assign(new Error(`--redis ${url}: cannot reach Redis (${cause}); is redis-server running there?`), { exitCode: 2 });
+  } finally {
+    clearTimeout(timer);
+  }
+  await probe.close();
+}
+
 export interface BullmqSubmitOptions {
   url: string;
   queue?: string;
@@ -35,6 +64,7 @@ export interface BullmqSubmitOptions {
 export async function bullmqExecutor(o: BullmqSubmitOptions): Promise<Executor> {
   const name = o.queue ?? DEFAULT_QUEUE;
   const connection = connectionFor(o.url);
+  await checkRedis(o.url);
   const queue = new Queue(name, { connection });
   const events = new QueueEvents(name, { connection });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
@@ -90,6 +120,7 @@ export interface WorkerOptions {
 export async function startWorker(o: WorkerOptions): Promise<{ close(): Promise<void>; processed(): number }> {
   const name = o.queue ?? DEFAULT_QUEUE;
   const threads = Math.max(1, o.workers ?? 1);
+  await checkRedis(o.url);
   const pool = localExecutor(threads);
   let done = 0;
   const worker = new Worker(

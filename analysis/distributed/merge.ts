@@ -59,7 +59,8 @@ export async function mergeSweeps(dirs: string[], out: string): Promise<MergeRes
   const rows = sortRows([...byKey.values()], lead);
   const dir = resolve(out);
   mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, 'runs.csv'), toCsv(headerFor(rows, lead), rows, true));
+  const metrics = Array.isArray(first.metrics_requested) ? (first.metrics_requested as string[]) : undefined;
+  writeAtomic(join(dir, 'runs.csv'), toCsv(headerFor(rows, lead, metrics), rows, true));
   const sweepYaml = dirs.map((d) => join(d, 'sweep.yaml')).find(existsSync);
   if (sweepYaml) copyFileSync(sweepYaml, join(dir, 'sweep.yaml'));
   const ok = rows.filter((r) => r.error === undefined).length;

@@ -489,7 +489,8 @@ export interface ForestOptions extends CommonOptions {
  * of paired differences (policy minus baseline) from comparePaired.
  */
 export function forest(rows: readonly Row[], o: ForestOptions): VlSpec {
-  const y = { field: fieldRef(o.label), type: 'nominal', title: o.labelTitle ?? titleFromField(o.label), sort: null };
+  // no label limit: metric names such as download_latency_p50_s and _p95_s differ at their end
+  const y = { field: fieldRef(o.label), type: 'nominal', title: o.labelTitle ?? titleFromField(o.label), sort: null, axis: { labelLimit: 0 } };
   const yOffset = o.series !== undefined ? { yOffset: { field: fieldRef(o.series), type: 'nominal' } } : {};
   const valueTitle = o.valueTitle ?? titleFromField(o.value);
   const color = seriesColor(o.series, o.seriesTitle);

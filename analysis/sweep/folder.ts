@@ -70,7 +70,7 @@ function sweepView(dir: string): FolderView {
   const tables: TableData[] = [{ title: 'per point and metric: mean, sd, 95% t-interval, quantiles', columns, rows: summary as Row[] }];
   const f = failuresTable(runs, by);
   if (f) tables.push(f);
-  const view: FolderView = { kind: 'sweep', title: `Sweep ${String(manifest.name ?? dir)}`, manifest, charts: sweepCharts(summary, info, plots), tables };
+  const view: FolderView = { kind: 'sweep', title: `Sweep ${String(manifest.name ?? dir)}`, manifest, charts: sweepCharts(summary, info, plots, { skipEmpty: true }), tables };
   const text = scenarioText(dir, manifest);
   if (text !== undefined) view.scenarioYaml = text;
   return view;

@@ -5,12 +5,13 @@
  * on a sweep folder (they need only runs.csv and manifest.json).
  */
 import { join } from 'node:path';
-import { aggregate, DEFAULT_EXCLUDE, type AggregateRow } from '../aggregate.ts';
+import { aggregate, compareCells, DEFAULT_EXCLUDE, type AggregateRow } from '../aggregate.ts';
 import { groupedBars, heatmap, lineWithCI, titleFromField, type VlSpec } from '../plot/kinds.ts';
 import { renderSpec } from '../plot/render.ts';
 import type { Row } from '../table.ts';
 import { cellText, toCsv, writeAtomic, type RawRow } from './runs-file.ts';
 import type { PlotSpec } from './spec.ts';
+import { closest, InputError } from '../../sim/common/errors.ts';
 
 export interface SweepInfo {
   parameters: string[];
@@ -24,10 +25,27 @@ export function byColumns(info: SweepInfo): string[] {
   return info.policy_column ? [...info.parameters, info.policy_column] : [...info.parameters];
 }
 
-/** Aggregate of the successful runs, per point (parameters and policy) and metric. */
+/**
+ * Rows in the canonical order of runs.csv (the `by` columns, then the seed).
+ * Sums of floating-point numbers depend on their order, so every aggregate is
+ * computed from rows in this order: its bytes then do not depend on the order
+ * in which runs completed (workers, backend, interruptions).
+ */
+export function canonicalRows(rows: readonly Row[], by: readonly string[]): Row[] {
+  const cols = [...by, 'seed'];
+  return rows.slice().sort((a, b) => {
+    for (const c of cols) {
+      const d = compareCells(a[c] ?? null, b[c] ?? null);
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
+}
+
+/** Aggregate of the successful runs, per point (parameters and policy) and metric, over rows in canonical order. */
 export function summarizeRuns(rows: readonly Row[], info: SweepInfo): AggregateRow[] {
-  const ok = rows.filter((r) => r.error === null || r.error === undefined);
   const by = byColumns(info);
+  const ok = canonicalRows(rows.filter((r) => r.error === null || r.error === undefined), by);
   return aggregate(ok, { by, exclude: [...DEFAULT_EXCLUDE, ...by] });
 }
 
@@ -35,6 +53,15 @@ export function summaryCsv(summary: readonly AggregateRow[], info: SweepInfo): s
   const header = [...byColumns(info), 'metric', ...SUMMARY_STATS];
   const raw: RawRow[] = summary.map((r) => Object.fromEntries(header.map((c) => [c, cellText(r[c])])));
   return toCsv(header, raw, true);
+}
+
+/** `WHERE: no WHAT "name" (did you mean ...?); available WHATs: a, b` */
+export function unknownNameMessage(where: string, what: string, name: string, available: readonly string[]): string {
+  // a close spelling, else the shortest name containing it (hit_ratio -> cache_hit_ratio)
+  const containing = name.length >= 3 ? available.filter((a) => a.includes(name)).sort((a, b) => a.length - b.length)[0] : undefined;
+  const hint = closest(name, available) ?? containing;
+  const list = available.length > 0 ? available.join(', ') : '(none)';
+  return `${where}: no ${what} "${name}"${hint ? ` (did you mean ${hint}?)` : ''}; available ${what}s: ${list}`;
 }
 
 export interface NamedChart {
@@ -59,13 +86,49 @@ function withSeries(rows: Row[], info: SweepInfo, axes: string[], series: string
   };
 }
 
-/** Vega-lite specs for the plots a sweep asks for, from its summary rows. */
-export function sweepCharts(summary: readonly AggregateRow[], info: SweepInfo, plots: PlotSpec[]): NamedChart[] {
+/**
+ * Check a plot's names against a summary: x, series (and a heatmap's y) must
+ * be parameter or policy columns, y (a heatmap's value) a metric of the runs.
+ * Throws InputError listing what there is, with a did-you-mean.
+ */
+export function checkPlotNames(summary: readonly AggregateRow[], info: SweepInfo, p: PlotSpec, flags = { x: 'x', y: 'y', value: 'value', series: 'series' }): void {
+  const columns = byColumns(info);
+  const label = `plot ${p.name ?? p.kind}`;
+  const col = (name: string, key: keyof typeof flags) => {
+    if (!columns.includes(name)) {
+      throw new InputError(`${label}: ${unknownNameMessage(flags[key], 'column', name, columns).replace('available columns', 'available columns (parameters and policy)')}`);
+    }
+  };
+  col(p.x, 'x');
+  if (p.series !== undefined) col(p.series, 'series');
+  if (p.kind === 'heatmap') {
+    col(p.y, 'y');
+    if (p.value === undefined) throw new InputError(`${label}: a heatmap needs ${flags.value} METRIC`);
+  }
+  const metric = p.kind === 'heatmap' ? p.value! : p.y;
+  const metrics = [...new Set(summary.map((r) => r.metric))];
+  if (!metrics.includes(metric)) {
+    const key = p.kind === 'heatmap' ? 'value' : 'y';
+    throw new InputError(`${label}: ${unknownNameMessage(flags[key], 'metric', metric, metrics)}`);
+  }
+}
+
+/**
+ * Vega-lite specs for the plots a sweep asks for, from its summary rows. A
+ * name that is not in the summary is bad input (InputError); with `skipEmpty`
+ * (the plots a finished sweep renders) a plot whose metric has no values at
+ * all (every run failed, an empty shard) is skipped and reported in `skipped`.
+ */
+export function sweepCharts(summary: readonly AggregateRow[], info: SweepInfo, plots: PlotSpec[], opts: { skipEmpty?: boolean; skipped?: string[] } = {}): NamedChart[] {
   const out: NamedChart[] = [];
   for (const p of plots) {
     const metric = p.kind === 'heatmap' ? (p.value ?? '') : p.y;
     const rows = summary.filter((r) => r.metric === metric) as Row[];
-    if (rows.length === 0) throw Object.assign(new Error(`plot ${p.name ?? p.kind}: no metric "${metric}" in the runs (have: ${[...new Set(summary.map((r) => r.metric))].join(', ')})`), { exitCode: 2 });
+    if (opts.skipEmpty && !rows.some((r) => Number(r.n) > 0)) {
+      opts.skipped?.push(p.name ?? `${p.kind}-${metric}`);
+      continue;
+    }
+    checkPlotNames(summary, info, p);
     const name = p.name ?? `${p.kind}-${metric}`;
     const title = p.title ?? `${titleFromField(metric)} vs ${titleFromField(p.x)}`;
     let spec: VlSpec;
@@ -109,10 +172,16 @@ export function defaultPlots(summary: readonly AggregateRow[], info: SweepInfo, 
   return metrics.map((m) => ({ ...base, kind: 'bars' as const, x: cat, y: m }));
 }
 
-/** Write summary.csv and render the sweep file's plots into plots/. */
-export async function writeSweepSummary(dir: string, rows: Row[], manifest: Record<string, unknown>): Promise<void> {
+/**
+ * Write summary.csv and render the sweep file's plots into plots/ (the plot
+ * names were checked before the runs; a plot with no values, e.g. of an empty
+ * shard, is skipped). Returns the names of the skipped plots.
+ */
+export async function writeSweepSummary(dir: string, rows: Row[], manifest: Record<string, unknown>): Promise<string[]> {
   const info = manifest as unknown as SweepInfo;
   const summary = summarizeRuns(rows, info);
   writeAtomic(join(dir, 'summary.csv'), summaryCsv(summary, info));
-  for (const c of sweepCharts(summary, info, info.plots ?? [])) await renderSpec(c.spec, join(dir, 'plots', c.name));
+  const skipped: string[] = [];
+  for (const c of sweepCharts(summary, info, info.plots ?? [], { skipEmpty: true, skipped })) await renderSpec(c.spec, join(dir, 'plots', c.name));
+  return skipped;
 }

@@ -5,7 +5,7 @@
  * replications until the precision target is met (`--precision`), and at the
  * end writes runs.csv in canonical order, summary.csv and manifest.json.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VERSION } from '../../sim/version.ts';
 import { displayPath } from '../../sim/scenario/yaml-source.ts';
@@ -14,7 +14,8 @@ import { parseCell } from '../load.ts';
 import type { Row } from '../table.ts';
 import type { Executor } from './executor.ts';
 import { gridRuns, gridSeeds, runKey, type Grid, type RunRef } from './grid.ts';
-import { cellText, RunsFile, writeAtomic, type RawRow } from './runs-file.ts';
+import { cellText, metricColumnsOf, RunsFile, sortRows, writeAtomic, type RawRow } from './runs-file.ts';
+import { checkSweepNames, GridMetrics } from './names.ts';
 import { writeSweepSummary } from './outputs.ts';
 import type { RunOutcome, Task, TaskResult } from './task.ts';
 
@@ -60,6 +61,8 @@ export interface SweepOptions {
   targetTaskS?: number;
   /** Extra manifest fields (e.g. the command line). */
   manifestExtra?: Record<string, unknown>;
+  /** Metric names of the grid's points, when the caller already probed them (checkSweepNames). */
+  names?: GridMetrics;
 }
 
 export interface SweepResult {
@@ -178,6 +181,39 @@ export async function executeRuns(
   });
 }
 
+/**
+ * Successful kept rows that lack a metric the sweep asks for now and their
+ * point produces. Asked for: `metrics:` when given, else every metric. A row
+ * is only probed when it could lack something: with no metrics list, when the
+ * earlier attempt's manifest does not say it kept every metric.
+ */
+async function rowsLackingMetrics(
+  grid: Grid,
+  names: GridMetrics,
+  rows: readonly RawRow[],
+  lead: readonly string[],
+  earlier: string[] | null | undefined,
+): Promise<{ rows: Set<RawRow>; metrics: string[] }> {
+  const out = new Set<RawRow>();
+  const metrics = new Set<string>();
+  const want = grid.def.metrics;
+  if (want === undefined && earlier === null) return { rows: out, metrics: [] };
+  const pointByHash = new Map(grid.points.map((p) => [p.hash, p.index]));
+  for (const r of rows) {
+    if (r.error !== undefined) continue;
+    const have = new Set(metricColumnsOf(r, lead));
+    if (want !== undefined && want.every((m) => have.has(m))) continue;
+    const produced = await names.ofPoint(pointByHash.get(r.scenario_hash!)!);
+    if (produced === null) continue;
+    const missing = (want ?? produced).filter((m) => !have.has(m) && produced.includes(m));
+    if (missing.length > 0) {
+      out.add(r);
+      for (const m of missing) metrics.add(m);
+    }
+  }
+  return { rows: out, metrics: [...metrics] };
+}
+
 /** Typed rows (numbers parsed) of the raw rows. */
 export function typedRows(rows: Iterable<RawRow>): Row[] {
   const out: Row[] = [];
@@ -189,17 +225,30 @@ export function typedRows(rows: Iterable<RawRow>): Row[] {
   return out;
 }
 
+/** The metrics list an earlier attempt in dir asked for (its manifest), or undefined when unknown. */
+function earlierMetrics(dir: string): string[] | null | undefined {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { metrics_requested?: string[] | null };
+    return m.metrics_requested;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runSweep(grid: Grid, opts: SweepOptions): Promise<SweepResult> {
   const t0 = performance.now();
   const started = new Date().toISOString();
   const def = grid.def;
   const dir = resolve(opts.out);
-  mkdirSync(dir, { recursive: true });
   const log = opts.log ?? (() => {});
   const lead = leadColumns(grid);
   const pointByHash = new Map(grid.points.map((p) => [p.hash, p.index]));
   const precision = opts.precision ?? def.precision;
   if (precision && opts.shard) throw Object.assign(new Error('--precision needs the whole grid; it cannot be combined with --shard'), { exitCode: 2 });
+  // Bad names (metrics:, --metrics, plots, precision.metrics) stop here, before any run or file.
+  const names = opts.names ?? new GridMetrics(grid);
+  await checkSweepNames(grid, names, precision?.metrics);
+  mkdirSync(dir, { recursive: true });
 
   // Resume: keep the rows of this grid's scenarios; failed ones are retried unless told otherwise.
   const file = new RunsFile(join(dir, 'runs.csv'), lead, def.metrics);
@@ -231,7 +280,21 @@ export async function runSweep(grid: Grid, opts: SweepOptions): Promise<SweepRes
     copyFileSync(file.path, join(dir, 'runs.previous.csv'));
     log(`${stale} row(s) of runs.csv belong to other scenarios (the sweep changed); kept in runs.previous.csv`);
   }
-  file.reset(keep);
+  // A resume never drops a column of runs.csv (the runs run now record it too), and a kept
+  // run that lacks a metric asked for now (an earlier attempt kept fewer metrics) runs again:
+  // runs are deterministic, so its other values come back unchanged, now with the new ones.
+  const lacking = await rowsLackingMetrics(grid, names, keep, lead, earlierMetrics(dir));
+  if (lacking.rows.size > 0) {
+    log(`${lacking.rows.size} earlier run(s) lack metric(s) asked for now (${lacking.metrics.join(', ')}); running them again`);
+  }
+  const kept = keep.filter((r) => !lacking.rows.has(r));
+  if (def.metrics) {
+    const extra = new Set<string>();
+    for (const r of keep) for (const c of metricColumnsOf(r, lead)) if (!def.metrics.includes(c)) extra.add(c);
+    if (extra.size > 0) file.metrics = [...def.metrics, ...extra];
+  }
+  const recorded = file.metrics ? [...file.metrics] : undefined;
+  file.reset(kept);
   if (def.text !== undefined) writeFileSync(join(dir, 'sweep.yaml'), def.text);
 
   let status: SweepResult['status'] = 'complete';
@@ -242,7 +305,7 @@ export async function runSweep(grid: Grid, opts: SweepOptions): Promise<SweepRes
   const skippedKeys = new Set(file.rows.keys());
   const progress: Progress = { total: 0, done: 0, failed: 0, skipped: 0 };
   const onOutcomes = (os: RunOutcome[]) => {
-    const rows = os.map((o) => outcomeRow(grid, pointByHash, o, def.metrics));
+    const rows = os.map((o) => outcomeRow(grid, pointByHash, o, recorded));
     file.append(rows);
     for (const o of os) {
       executed++;
@@ -277,7 +340,8 @@ export async function runSweep(grid: Grid, opts: SweepOptions): Promise<SweepRes
       const pi = pointByHash.get(h!);
       if (pi !== undefined) seedsOf.get(pi)!.add(Number(s));
     }
-    const ok = typedRows([...file.rows.values()].filter((r) => r.error === undefined));
+    // canonical order, so the half-widths (and the runs added) do not depend on completion order
+    const ok = typedRows(sortRows([...file.rows.values()].filter((r) => r.error === undefined), lead));
     const needs = pointsNeedingMore(ok, { by: ['scenario_hash'], metrics: precision.metrics, exclude: [...DEFAULT_EXCLUDE, ...lead] }, precision.target);
     planned = [];
     for (const n of needs) {
@@ -293,7 +357,7 @@ export async function runSweep(grid: Grid, opts: SweepOptions): Promise<SweepRes
 
   if (status === 'complete') file.finalize();
   const wall = (performance.now() - t0) / 1000;
-  const rows = [...file.rows.values()];
+  const rows = sortRows([...file.rows.values()], lead);
   const manifest: Record<string, unknown> = {
     kind: opts.kind ?? 'sweep',
     name: def.name,
@@ -307,6 +371,7 @@ export async function runSweep(grid: Grid, opts: SweepOptions): Promise<SweepRes
     points: grid.points.length,
     seeds: grid.seeds,
     precision: precision ?? null,
+    metrics_requested: def.metrics ?? null,
     shard: opts.shard ? `${opts.shard.index}/${opts.shard.count}` : null,
     runs_in_grid: grid.points.length * grid.seeds.length,
     runs_in_file: rows.length,
@@ -326,8 +391,11 @@ export async function runSweep(grid: Grid, opts: SweepOptions): Promise<SweepRes
     plots: def.plots,
     ...(opts.manifestExtra ?? {}),
   };
-  if (status === 'complete') await writeSweepSummary(dir, typedRows(rows), manifest);
-  writeAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   if (!existsSync(join(dir, 'runs.csv'))) file.reset([]);
+  if (status === 'complete') {
+    const skipped = await writeSweepSummary(dir, typedRows(rows), manifest);
+    if (skipped.length > 0) log(`no values to plot (${rows.length} run(s) in this folder${rows.length > 0 ? ', none successful' : ''}): skipped ${skipped.join(', ')}`);
+  }
+  writeAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return { status, total: progress.total, skipped: skippedKeys.size, executed, failed, rounds, wall_s: wall, run_wall_s: runWall, dir, manifest };
 }

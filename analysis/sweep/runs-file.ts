@@ -72,21 +72,30 @@ export function sortRows(rows: RawRow[], lead: readonly string[]): RawRow[] {
   return keys.map((x) => x.r);
 }
 
-/** Header for rows: lead columns, RUN_COLUMNS, then metrics in first-seen order (or the given list). */
+/**
+ * Header for rows: lead columns, RUN_COLUMNS, then the given metrics in their
+ * order, then any other column the rows hold in first-seen order. A column
+ * present in a row is never left out (a resume with a shorter metrics list
+ * must not drop the values of earlier runs).
+ */
 export function headerFor(rows: readonly RawRow[], lead: readonly string[], metrics?: readonly string[]): string[] {
-  const fixed = new Set<string>([...lead, ...RUN_COLUMNS]);
   const out = [...lead, ...RUN_COLUMNS];
-  if (metrics) return [...out, ...metrics.filter((m) => !fixed.has(m))];
-  const seen = new Set<string>();
-  for (const r of rows) {
-    for (const c of Object.keys(r)) {
-      if (!fixed.has(c) && !seen.has(c)) {
-        seen.add(c);
-        out.push(c);
-      }
+  const seen = new Set<string>(out);
+  const add = (c: string) => {
+    if (!seen.has(c)) {
+      seen.add(c);
+      out.push(c);
     }
-  }
+  };
+  for (const m of metrics ?? []) add(m);
+  for (const r of rows) for (const c of Object.keys(r)) add(c);
   return out;
+}
+
+/** The metric columns of a raw row (everything but the lead and run columns). */
+export function metricColumnsOf(r: RawRow, lead: readonly string[]): string[] {
+  const fixed = new Set<string>([...lead, ...RUN_COLUMNS]);
+  return Object.keys(r).filter((c) => !fixed.has(c));
 }
 
 export class RunsFile {
@@ -97,7 +106,8 @@ export class RunsFile {
   constructor(
     readonly path: string,
     readonly lead: readonly string[],
-    readonly metrics?: readonly string[],
+    /** Metric columns first in the header, in this order (others the rows hold follow). */
+    public metrics?: readonly string[],
   ) {
     this.header = headerFor([], lead, metrics);
   }
@@ -136,9 +146,15 @@ export class RunsFile {
     appendFileSync(this.path, toCsv(this.header, rows, false));
   }
 
-  /** Rewrite in canonical order (the final form of a finished sweep). */
+  /**
+   * Rewrite in canonical order (the final form of a finished sweep); `rows`
+   * follows, so whatever is computed from it next (summary.csv) sees the rows
+   * in the file's order, not in completion order.
+   */
   finalize(): void {
     const sorted = sortRows([...this.rows.values()], this.lead);
+    this.rows.clear();
+    for (const r of sorted) this.rows.set(RunsFile.keyOf(r), r);
     this.header = headerFor(sorted, this.lead, this.metrics);
     writeAtomic(this.path, toCsv(this.header, sorted, true));
   }

@@ -63,8 +63,9 @@ export function buildCli(argv: string[]): Argv {
     .version(VERSION)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) report(err);
-      process.stderr.write(`mei-sim: ${msg}\nRun \`mei-sim --help\` for usage.\n`);
+      // yargs' own parse errors (YError: a missing option value, an unknown argument) are bad input.
+      if (err && err.name !== 'YError') report(err);
+      process.stderr.write(`mei-sim: ${msg ?? err?.message}\nRun \`mei-sim --help\` for usage.\n`);
       process.exit(2);
     });
 }

@@ -16,7 +16,7 @@ import { runSweep } from '../../analysis/sweep/runner.ts';
 import { policiesFrom, splitValues } from '../../sim/cli/commands/compare.ts';
 import { plotCommand } from '../../sim/cli/commands/plot.ts';
 import { reportCommand } from '../../sim/cli/commands/report.ts';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, tempDir, quiet } from '../helpers.ts';
 import { cliRun as cli } from './sweep-fixture.ts';
 
 const QS = join(ROOT, 'scenarios/quickstart.yaml');
@@ -36,15 +36,6 @@ function browserStatus(html: string): string | null {
   }
 }
 
-async function quiet<T>(fn: () => T | Promise<T>): Promise<T> {
-  const write = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    return await fn();
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 const call = (cmd: { handler: (a: never) => unknown }, args: Record<string, unknown>) => quiet(() => cmd.handler({ _: [], $0: 'mei-sim', ...args } as never));
 
@@ -143,8 +134,8 @@ describe('mei-sim plot and report', () => {
     const latency = Object.keys(readCsv(join(run, 'requests.csv'))[0]!).find((c) => c === 'e2e_s' || c === 'latency_s')!;
     await call(plotCommand, { dir: run, kind: 'ecdf', table: 'requests', value: latency, series: 'server' });
     expect(existsSync(join(run, 'plots', 'ecdf-requests.png'))).toBe(true);
-    await call(plotCommand, { dir: run, kind: 'timeline', table: 'requests', x: 'end_s', y: latency, series: 'server' });
-    expect(readFileSync(join(run, 'plots', 'timeline-requests.svg'), 'utf8')).toContain('end (s)');
+    await call(plotCommand, { dir: run, kind: 'timeline', table: 'requests', x: 'arrival_s', y: latency, series: 'server' });
+    expect(readFileSync(join(run, 'plots', 'timeline-requests.svg'), 'utf8')).toContain('arrival (s)');
     await call(reportCommand, { dir: run });
     expect(readFileSync(join(run, 'report.html'), 'utf8')).toMatch(/<h2>Scenario<\/h2>[\s\S]*name: quickstart/);
   });

@@ -107,6 +107,8 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     if (!Number.isInteger(a.replications) || a.replications < 1) throw new InputError(`--replications ${a.replications}: expected an integer >= 1`);
     const baseline = a.baseline ?? policies[0]!.label;
     if (!policies.some((p) => p.label === baseline)) throw new InputError(`--baseline ${baseline}: not one of ${policies.map((p) => p.label).join(', ')}`);
+    const metrics = a.metrics ? [...new Set(a.metrics.flatMap((m) => m.split(',')).map((m) => m.trim()).filter((m) => m !== ''))] : undefined;
+    if (metrics?.length === 0) throw new InputError('--metrics: give at least one metric name (or leave it out to compare every metric)');
     const base = loadScenario(a.scenario, { set: a.set });
     const set = Object.fromEntries((a.set ?? []).map((e) => parseAssignment(e)));
     const def: SweepDef = {
@@ -118,7 +120,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       replications: a.replications,
       seedBase: a.seed ?? base.scenario.seed,
       plots: [],
-      ...(a.metrics ? { metrics: a.metrics.flatMap((m) => m.split(',')) } : {}),
+      ...(metrics ? { metrics } : {}),
     };
     const grid = expandGrid(def);
     const out = a.out ?? join('results', `compare-${base.scenario.name}-${keys.map((k) => k.split('.').pop()).join('-')}`);

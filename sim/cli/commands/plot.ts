@@ -4,7 +4,7 @@ import { readRunFolder } from '../../../analysis/load.ts';
 import { ecdf, roofline, timeline, type VlSpec } from '../../../analysis/plot/kinds.ts';
 import { renderSpec } from '../../../analysis/plot/render.ts';
 import { folderKind, folderView, readSweepFolder } from '../../../analysis/sweep/folder.ts';
-import { summarizeRuns, sweepCharts } from '../../../analysis/sweep/outputs.ts';
+import { checkPlotNames, summarizeRuns, sweepCharts, unknownNameMessage } from '../../../analysis/sweep/outputs.ts';
 import { defaultPrecision, cachedDecodeOps, cachedPrefillOps } from '../../hardware/predict.ts';
 import { loadProfile } from '../../hardware/profiles.ts';
 import { UNIT_NAMES, type UnitName } from '../../hardware/profile-schema.ts';
@@ -86,7 +86,7 @@ export const plotCommand: CommandModule<object, PlotArgs> = {
       .option('log-x', { type: 'boolean', default: false })
       .option('log-y', { type: 'boolean', default: false })
       .option('title', { type: 'string' })
-      .option('out', { type: 'string', describe: 'output path without extension (default <dir>/plots/<kind>-<y>)' })
+      .option('out', { type: 'string', describe: 'output path without extension (default <dir>/plots/<kind>-<y>); without --kind, the folder for the standard plots (default <dir>/plots)' })
       .option('device', { type: 'string', describe: 'roofline: hardware profile id (mei-sim list devices)' })
       .option('unit', { type: 'string', describe: 'roofline: cpu, gpu, npu or dsp (default: the first accelerator)' })
       .option('model', { type: 'string', describe: 'roofline: place this model\'s prefill and decode operators' })
@@ -108,18 +108,31 @@ export const plotCommand: CommandModule<object, PlotArgs> = {
     } else {
       const dir = need(a.dir, 'give the output folder to plot');
       const kind = folderKind(dir);
-      if (a.kind === undefined || a.kind === 'forest') {
-        const charts = folderView(dir).charts.filter((c) => a.kind === undefined || c.name === 'compare');
-        if (charts.length === 0) throw new InputError(`${dir}: nothing to plot${a.kind ? ` as ${a.kind}` : ''}`);
-        for (const c of charts) await save(c.spec, join(dir, 'plots', c.name));
+      if (a.kind === undefined) {
+        // the folder's standard plots; --out is the folder they go to
+        const charts = folderView(dir).charts;
+        if (charts.length === 0) throw new InputError(`${dir}: nothing to plot`);
+        for (const c of charts) await save(c.spec, join(a.out ?? join(dir, 'plots'), c.name));
+      } else if (a.kind === 'forest') {
+        if (kind !== 'compare') throw new InputError(`--kind forest plots a comparison (mei-sim compare); ${dir} is a ${kind} folder`);
+        const chart = folderView(dir).charts.find((c) => c.name === 'compare');
+        if (chart === undefined) throw new InputError(`${dir}: no paired differences to plot (fewer than 2 pairs with finite values per metric)`);
+        await save(chart.spec, a.out ?? join(dir, 'plots', chart.name));
       } else if (a.kind === 'ecdf' || a.kind === 'timeline') {
         if (kind !== 'run') throw new InputError(`--kind ${a.kind} plots a run's table; ${dir} is a ${kind} folder`);
         const table = a.table ?? 'requests';
-        const rows = readRunFolder(dir).table(table);
+        const run = readRunFolder(dir);
+        if (!run.tableNames.includes(table)) throw new InputError(`${dir}: ${unknownNameMessage('--table', 'table', table, run.tableNames)}`);
+        const rows = run.table(table);
+        const columns = rows.length > 0 ? Object.keys(rows[0]!) : [];
+        const col = (flag: string, name: string | undefined) => {
+          if (name !== undefined && !columns.includes(name)) throw new InputError(`${table}.csv: ${unknownNameMessage(flag, 'column', name, columns)}`);
+          return name;
+        };
         const spec =
           a.kind === 'ecdf'
-            ? ecdf(rows, { value: need(a.value ?? a.y, '--kind ecdf needs --value COLUMN'), series: a.series, logX: a['log-x'], title: a.title })
-            : timeline(rows, { t: a.x ?? 't', value: need(a.y ?? a.value, '--kind timeline needs --y COLUMN'), series: a.series, title: a.title });
+            ? ecdf(rows, { value: col(a.value !== undefined ? '--value' : '--y', need(a.value ?? a.y, '--kind ecdf needs --value COLUMN'))!, series: col('--series', a.series), logX: a['log-x'], title: a.title })
+            : timeline(rows, { t: col('--x', a.x ?? 't')!, value: col(a.y !== undefined ? '--y' : '--value', need(a.y ?? a.value, '--kind timeline needs --y COLUMN'))!, series: col('--series', a.series), title: a.title });
         await save(spec, a.out ?? join(dir, 'plots', `${a.kind}-${table}`));
       } else {
         if (kind === 'run') throw new InputError(`--kind ${a.kind} plots a sweep or comparison; ${dir} is a run folder`);
@@ -135,7 +148,9 @@ export const plotCommand: CommandModule<object, PlotArgs> = {
           ...(a.title ? { title: a.title } : {}),
         };
         if (a.kind === 'heatmap' && !a.value) throw new InputError('--kind heatmap needs --value METRIC');
-        const [chart] = sweepCharts(summarizeRuns(runs, info), info, [spec]);
+        const summary = summarizeRuns(runs, info);
+        checkPlotNames(summary, info, spec, { x: '--x', y: '--y', value: '--value', series: '--series' });
+        const [chart] = sweepCharts(summary, info, [spec]);
         await save(chart!.spec, a.out ?? join(dir, 'plots', chart!.name));
       }
     }

@@ -4,9 +4,11 @@ import { SingleBar } from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { bullmqExecutor, DEFAULT_QUEUE } from '../../../analysis/distributed/bullmq.ts';
 import { localExecutor, type Executor } from '../../../analysis/sweep/executor.ts';
-import { expandGrid, type Grid } from '../../../analysis/sweep/grid.ts';
-import { parseShard, runSweep, type SweepOptions, type SweepResult } from '../../../analysis/sweep/runner.ts';
-import { loadSweep, parseAssignment } from '../../../analysis/sweep/spec.ts';
+import { expandGrid, gridRuns, type Grid } from '../../../analysis/sweep/grid.ts';
+import { checkSweepNames, GridMetrics } from '../../../analysis/sweep/names.ts';
+import { parseShard, runSweep, shardRuns, type Shard, type SweepOptions, type SweepResult } from '../../../analysis/sweep/runner.ts';
+import { loadSweep, parseAssignment, type SweepDef } from '../../../analysis/sweep/spec.ts';
+import { InputError } from '../../common/errors.ts';
 
 export interface ExecArgs {
   workers?: number;
@@ -14,8 +16,9 @@ export interface ExecArgs {
   backend?: string;
   redis?: string;
   queue?: string;
-  precision?: number;
-  'max-replications'?: number;
+  /** Text as typed (or a number when called in-process); validated by precisionRule. */
+  precision?: number | string;
+  'max-replications'?: number | string;
   'retry-failed'?: boolean;
   progress?: boolean;
 }
@@ -34,20 +37,76 @@ export function execOptions<T>(y: Argv<T>) {
     .option('backend', { type: 'string', choices: ['local', 'bullmq'], default: 'local', describe: 'where runs execute' })
     .option('redis', { type: 'string', describe: 'Redis URL for --backend bullmq, e.g. redis://127.0.0.1:6379' })
     .option('queue', { type: 'string', default: DEFAULT_QUEUE, describe: 'BullMQ queue name (workers must use the same)' })
-    .option('precision', { type: 'number', describe: 'add replications until every 95% CI half-width is within this fraction of its mean (e.g. 0.05)' })
-    .option('max-replications', { type: 'number', describe: 'cap on replications per point for --precision (default: the sweep file\'s, else 100)' })
+    .option('precision', { type: 'string', describe: 'add replications until every 95% CI half-width is within this fraction of its mean: a number in (0, 1), e.g. 0.05' })
+    .option('max-replications', { type: 'string', describe: 'cap on replications per point for --precision, an integer >= 2 (default: the sweep file\'s, else 100)' })
     .option('retry-failed', { type: 'boolean', default: true, describe: 'on resume, run again the runs that failed before' })
     .option('progress', { type: 'boolean', describe: 'progress bar (default: when stdout is a terminal)' });
 }
 
-async function makeExecutor(a: ExecArgs): Promise<Executor> {
+/** Worker threads per available core at most: more only adds memory and contention (each thread loads the simulator). */
+export const WORKERS_PER_CORE = 2;
+
+/**
+ * Threads for the local pool: the request (default: the available cores),
+ * at most one per run and WORKERS_PER_CORE per available core. `note` says
+ * why an explicit request was lowered. Results do not depend on the count.
+ */
+export function workerCount(requested: number | undefined, runs: number, cores = availableParallelism()): { workers: number; note?: string } {
+  if (requested !== undefined && (!Number.isInteger(requested) || requested < 0)) throw new InputError(`--workers ${requested}: expected an integer >= 0`);
+  const limit = WORKERS_PER_CORE * Math.max(1, cores);
+  if (requested === 0 || runs === 0) return { workers: 0 };
+  const want = requested ?? cores;
+  const workers = Math.min(want, runs, limit);
+  if (requested === undefined || workers === requested) return { workers };
+  const why = workers === runs ? `one per run: ${runs} run(s) to do` : `at most ${WORKERS_PER_CORE} per available core (${cores})`;
+  return { workers, note: `--workers ${requested}: using ${workers} (${why})` };
+}
+
+function parseNumber(v: number | string): number {
+  if (typeof v === 'number') return v;
+  return v.trim() === '' ? NaN : Number(v);
+}
+
+/**
+ * The --precision rule from the command line and the sweep file, with the
+ * checks of the file keys: --precision a number in (0, 1), --max-replications
+ * an integer >= 2, and only with a precision rule (from either).
+ */
+export function precisionRule(a: Pick<ExecArgs, 'precision' | 'max-replications'>, fromFile?: SweepDef['precision']): SweepDef['precision'] | undefined {
+  let target: number | undefined;
+  if (a.precision !== undefined) {
+    target = parseNumber(a.precision);
+    if (!(target > 0 && target < 1)) {
+      throw new InputError(`--precision ${String(a.precision)}: expected a number between 0 and 1 (exclusive), the relative 95% CI half-width, e.g. 0.05`);
+    }
+  }
+  let max: number | undefined;
+  if (a['max-replications'] !== undefined) {
+    max = parseNumber(a['max-replications']);
+    if (!Number.isInteger(max) || max < 2) throw new InputError(`--max-replications ${String(a['max-replications'])}: expected an integer >= 2`);
+  }
+  const base = target !== undefined ? { target, max_replications: fromFile?.max_replications ?? 100, ...(fromFile?.metrics ? { metrics: fromFile.metrics } : {}) } : fromFile;
+  if (base === undefined) {
+    if (max !== undefined) throw new InputError('--max-replications caps the replications --precision adds; give --precision too (or precision: in the sweep file)');
+    return undefined;
+  }
+  return max !== undefined ? { ...base, max_replications: max } : base;
+}
+
+/** Runs the grid may execute: its (shard's) runs, or every point at the cap with --precision. */
+function runsBound(grid: Grid, shard: Shard | undefined, precision: SweepDef['precision'] | undefined): number {
+  const initial = shardRuns(gridRuns(grid), shard).length;
+  return precision ? Math.max(initial, grid.points.length * precision.max_replications) : initial;
+}
+
+async function makeExecutor(a: ExecArgs, runs: number): Promise<Executor> {
   if (a.backend === 'bullmq') {
     if (!a.redis) throw Object.assign(new Error('--backend bullmq needs --redis URL'), { exitCode: 2 });
     return bullmqExecutor({ url: a.redis, queue: a.queue });
   }
-  const w = a.workers ?? availableParallelism();
-  if (!Number.isInteger(w) || w < 0) throw Object.assign(new Error(`--workers ${w}: expected an integer >= 0`), { exitCode: 2 });
-  return localExecutor(w);
+  const { workers, note } = workerCount(a.workers, runs);
+  if (note) process.stderr.write(`mei-sim: ${note}\n`);
+  return localExecutor(workers);
 }
 
 /**
@@ -56,7 +115,12 @@ async function makeExecutor(a: ExecArgs): Promise<Executor> {
  * tasks (runs.csv holds only whole rows; a re-run resumes), a second exits.
  */
 export async function executeGrid(grid: Grid, a: ExecArgs, extra: Partial<SweepOptions> & { out: string }): Promise<SweepResult> {
-  const executor = await makeExecutor(a);
+  const precision = precisionRule(a, grid.def.precision);
+  if (precision && extra.shard) throw new InputError('--precision needs the whole grid; it cannot be combined with --shard');
+  // names (metrics:, --metrics, plots) are checked before a pool or a queue connection exists
+  const names = new GridMetrics(grid);
+  await checkSweepNames(grid, names, precision?.metrics);
+  const executor = await makeExecutor(a, runsBound(grid, extra.shard, precision));
   const ctl = new AbortController();
   const showBar = a.progress ?? process.stdout.isTTY === true;
   const bar = showBar ? new SingleBar({ format: ' {bar} {value}/{total} runs | ETA {eta_formatted} | failed {failed}', hideCursor: true, etaBuffer: 50 }) : null;
@@ -69,17 +133,13 @@ export async function executeGrid(grid: Grid, a: ExecArgs, extra: Partial<SweepO
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  const fromFile = grid.def.precision;
-  const precision =
-    a.precision !== undefined
-      ? { target: a.precision, max_replications: a['max-replications'] ?? fromFile?.max_replications ?? 100, ...(fromFile?.metrics ? { metrics: fromFile.metrics } : {}) }
-      : undefined;
   try {
     const res = await runSweep(grid, {
       executor,
       signal: ctl.signal,
       retryFailed: a['retry-failed'],
       ...(precision ? { precision } : {}),
+      names,
       log: (l) => {
         if (bar && started) bar.stop();
         process.stdout.write(`${l}\n`);
@@ -125,7 +185,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   builder: (y) =>
     execOptions(y.positional('file', { type: 'string', demandOption: true, describe: 'sweep YAML file' }))
       .option('set', { type: 'string', array: true, describe: 'override a field at every point: --set a.b.c=value (after the sweep file\'s set:, before the axes)' })
-      .option('shard', { type: 'string', describe: 'run only shard i/N of the grid (0 <= i < N), for cluster job arrays; combine with `mei-sim merge`' })
+      .option('shard', { type: 'string', nargs: 1, describe: 'run only shard i/N of the grid (0 <= i < N, e.g. 0/4), for cluster job arrays; combine with `mei-sim merge`' })
       .example('$0 sweep scenarios/sweeps/quickstart-load.yaml --workers 2 --out results/load', 'run a sweep on 2 threads')
       .example('$0 sweep s.yaml --shard $SLURM_ARRAY_TASK_ID/8 --out out/shard-$SLURM_ARRAY_TASK_ID', 'one shard of 8 in a Slurm array')
       .example('$0 sweep s.yaml --backend bullmq --redis redis://queue-host:6379', 'distribute over `mei-sim worker` processes') as Argv<SweepArgs>,

@@ -1,5 +1,8 @@
+import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_QUEUE, startWorker } from '../../../analysis/distributed/bullmq.ts';
+import { InputError } from '../../common/errors.ts';
+import { WORKERS_PER_CORE } from './sweep.ts';
 
 interface WorkerArgs {
   redis: string;
@@ -18,8 +21,12 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .example('$0 worker --redis redis://10.0.0.5:6379 --workers 8', 'serve a sweep submitted with --backend bullmq') as Argv<WorkerArgs>,
   handler: async (a) => {
     const log = (l: string) => process.stderr.write(`mei-sim worker: ${l}\n`);
-    const w = await startWorker({ url: a.redis, queue: a.queue, workers: a.workers, log });
-    log(`ready on queue "${a.queue}" with ${a.workers} thread(s)`);
+    if (!Number.isInteger(a.workers) || a.workers < 1) throw new InputError(`--workers ${a.workers}: expected an integer >= 1`);
+    const cores = availableParallelism();
+    const threads = Math.min(a.workers, WORKERS_PER_CORE * cores);
+    if (threads < a.workers) log(`--workers ${a.workers}: using ${threads} (at most ${WORKERS_PER_CORE} per available core (${cores}))`);
+    const w = await startWorker({ url: a.redis, queue: a.queue, workers: threads, log });
+    log(`ready on queue "${a.queue}" with ${threads} thread(s)`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
