@@ -211,6 +211,15 @@ const PS_TIME_EPS = 1e-12;
  */
 const PS_TRACE_KINDS: readonly string[] = ['flow-completion'];
 
+/**
+ * Efficiency of a flow as a function of the resource share it gets: `param` is
+ * the flow's value given to `start`, `shareFraction` its share over the whole
+ * capacity (1 when alone). For a power-limited transmitter (a phone on the
+ * uplink) a narrower band concentrates the same power: the per-hertz
+ * signal-to-noise ratio grows as 1 / shareFraction.
+ */
+export type ShareEfficiency = (param: number, shareFraction: number) => number;
+
 export class PsLink implements EventTarget {
   /** Event kind names in traces. */
   readonly traceKinds = PS_TRACE_KINDS;
@@ -241,7 +250,11 @@ export class PsLink implements EventTarget {
   private readonly useTw: TimeWeighted;
   private readonly activeTw: TimeWeighted;
 
-  constructor(engine: Engine, capacity: number, listener: PsListener, initialFlows = 16) {
+  /** Set: each flow's `efficiency` argument is a parameter of this function of its share (see ShareEfficiency). */
+  private readonly effOfShare: ShareEfficiency | null;
+
+  constructor(engine: Engine, capacity: number, listener: PsListener, initialFlows = 16, effOfShare: ShareEfficiency | null = null) {
+    this.effOfShare = effOfShare;
     if (!(capacity >= 0) || !Number.isFinite(capacity)) {
       throw new RangeError(`PsLink: capacity must be finite and >= 0, got ${capacity}`);
     }
@@ -445,7 +458,9 @@ export class PsLink implements EventTarget {
     if (n > 0) {
       if (this.cappedCount === 0) {
         const share = this.capacity / n;
-        for (let i = 0; i < n; i++) rateArr[i] = share * eff[i]!;
+        const f = this.effOfShare;
+        if (f === null) for (let i = 0; i < n; i++) rateArr[i] = share * eff[i]!;
+        else for (let i = 0; i < n; i++) rateArr[i] = share * f(eff[i]!, 1 / n);
         used = this.capacity;
       } else used = this.waterFill();
     }
@@ -485,12 +500,15 @@ export class PsLink implements EventTarget {
     let left = this.capacity;
     let free = n;
     for (let i = 0; i < n; i++) rateArr[i] = -1;
+    const f = this.effOfShare;
+    const whole = this.capacity;
     for (;;) {
       const share = left / free;
       let fixedAny = false;
       for (let i = 0; i < n; i++) {
         if (rateArr[i]! >= 0) continue;
-        const e = eff[i]!;
+        // With a share-dependent efficiency, judged at the current fair share (an approximation for capped flows).
+        const e = f === null ? eff[i]! : f(eff[i]!, whole > 0 ? share / whole : 1);
         const need = e > 0 ? cap[i]! / e : Number.POSITIVE_INFINITY; // resource to reach the cap
         if (need <= share) {
           rateArr[i] = cap[i]!;
@@ -502,7 +520,7 @@ export class PsLink implements EventTarget {
       if (!fixedAny || free === 0) {
         if (free > 0) {
           const s = left / free;
-          for (let i = 0; i < n; i++) if (rateArr[i]! < 0) rateArr[i] = s * eff[i]!;
+          for (let i = 0; i < n; i++) if (rateArr[i]! < 0) rateArr[i] = s * (f === null ? eff[i]! : f(eff[i]!, whole > 0 ? s / whole : 1));
           return this.capacity;
         }
         return this.capacity - left;

@@ -1,5 +1,5 @@
 import type { Engine, EventTarget } from '../engine/engine.ts';
-import { PsLink, type PsListener } from '../engine/resources.ts';
+import { PsLink, type PsListener, type ShareEfficiency } from '../engine/resources.ts';
 import type { Rng } from '../engine/rng.ts';
 import type { Domain, World } from '../world/world.ts';
 import { CLOUD, type NetworkService, type TransferOwner } from './api.ts';
@@ -27,7 +27,10 @@ class LinkPort implements PsListener {
 /**
  * The shared network: one downlink and one uplink processor-sharing resource
  * per cell (OFDMA: the cell's bandwidth is split equally among active flows,
- * each converting its share at its own spectral efficiency), and a backhaul of
+ * each converting its share at its own spectral efficiency; on the downlink the
+ * base station's power is split with the band, so a user's SNR does not depend
+ * on its share, while on the uplink each phone keeps its full power on its
+ * share: n flows each get (B/n) log2(1 + n SNR)), and a backhaul of
  * processor-sharing links between servers and the cloud. Multi-hop backhaul
  * transfers are store-and-forward, hop by hop. Every transfer first waits the
  * one-way latency of its hop.
@@ -106,7 +109,9 @@ export class Network implements NetworkService, EventTarget {
 
     for (let s = 0; s < S; s++) {
       this.downLink.push(this.addLink(this.cfgDown.bandwidth_hz, spec.radio.latency));
-      this.upLink.push(this.addLink(this.cfgUp.bandwidth_hz, spec.radio.latency));
+      // The uplink: each phone keeps its whole transmit power on its share of the band, so a flow's
+      // parameter is its full-band SNR and its efficiency log2(1 + SNR / share) (or the MCS table's).
+      this.upLink.push(this.addLink(this.cfgUp.bandwidth_hz, spec.radio.latency, this.upShareEff));
       this.downRoute.push([this.downLink[s]!]);
       this.upRoute.push([this.upLink[s]!]);
     }
@@ -167,10 +172,18 @@ export class Network implements NetworkService, EventTarget {
     return spectralEfficiency(snr(this.cfgDown.tx_power_w, g, this.noiseDown), this.cfgDown.rate);
   }
 
-  private seUp(server: number, user: number, fading: number): number {
+  /** Full-band uplink SNR of a user (linear). */
+  private snrUp(server: number, user: number, fading: number): number {
     const g = this.gain[user * this.serverCount + server]! * fading;
-    return spectralEfficiency(snr(this.cfgUp.tx_power_w, g, this.noiseUp), this.cfgUp.rate);
+    return snr(this.cfgUp.tx_power_w, g, this.noiseUp);
   }
+
+  private seUp(server: number, user: number, fading: number): number {
+    return spectralEfficiency(this.snrUp(server, user, fading), this.cfgUp.rate);
+  }
+
+  /** Uplink efficiency on a share of the band: the same power over share x noise. */
+  private readonly upShareEff = (snrFull: number, share: number): number => spectralEfficiency(snrFull / share, this.cfgUp.rate);
 
   peakRateDown(server: number, user: number): number {
     return this.cfgDown.bandwidth_hz * this.seDown(server, user, 1);
@@ -208,7 +221,7 @@ export class Network implements NetworkService, EventTarget {
 
   uplink(server: number, user: number, bytes: number, owner: TransferOwner, tag: number): number {
     this.bitsUp += bytes * 8;
-    return this.begin(this.upRoute[server]!, bytes, this.seUp(server, user, this.fade(user)), owner, tag);
+    return this.begin(this.upRoute[server]!, bytes, this.snrUp(server, user, this.fade(user)), owner, tag);
   }
 
   multicast(server: number, users: readonly number[], bytes: number, owner: TransferOwner, tag: number): number {
@@ -285,9 +298,9 @@ export class Network implements NetworkService, EventTarget {
     this.free.push(flow);
   }
 
-  private addLink(capacity: number, latency_s: number): number {
+  private addLink(capacity: number, latency_s: number, effOfShare: ShareEfficiency | null = null): number {
     const idx = this.links.length;
-    this.links.push(new PsLink(this.engine, capacity, new LinkPort(this, idx)));
+    this.links.push(new PsLink(this.engine, capacity, new LinkPort(this, idx), 16, effOfShare));
     this.linkLatency.push(latency_s);
     return idx;
   }

@@ -189,6 +189,20 @@ describe('PsLink', () => {
     expect(log.done[1]![1]).toBeCloseTo(2.5, 12);
   });
 
+  it('a share-dependent efficiency is evaluated at each flow\'s share, with and without capped flows', () => {
+    const e = new Engine(1);
+    const log = new FlowLog(e);
+    const f = (p: number, share: number) => Math.log2(1 + p / share); // power-limited: SNR / share
+    const cell = new PsLink(e, 10, log, 4, f);
+    cell.start(1, 100, 1);
+    expect(cell.rate(1)).toBeCloseTo(10 * Math.log2(2), 12); // alone: share 1
+    cell.start(2, 100, 1);
+    expect(cell.rate(1)).toBeCloseTo(5 * Math.log2(3), 12); // two: share 1/2, SNR doubled
+    cell.start(3, 100, 1, 1); // a capped flow takes 1 / log2(1 + 1/(1/3)) = 0.5 units; the rest share 9.5
+    expect(cell.rate(3)).toBe(1);
+    expect(cell.rate(1)).toBeCloseTo(4.75 * Math.log2(1 + 10 / 4.75), 12);
+  });
+
   it('efficiency converts an equal resource share into different rates', () => {
     const e = new Engine(1);
     const log = new FlowLog(e);

@@ -47,6 +47,25 @@ describe('network service', () => {
     expect(sink.done.get(2)).toBeCloseTo(sink.done.get(1)!, 12);
   });
 
+  it('on the uplink each phone keeps its whole power on its share of the band: n flows get (B/n) log2(1 + n SNR) each', () => {
+    const { engine, net: n } = net();
+    const sink = new Sink(engine);
+    const B = 20e6; // the cell bandwidth (uplink defaults to it)
+    const snr = 2 ** (n.peakRateUp(0, 2) / B) - 1; // user 2: 900 m from server 0, a weak, power-limited link
+    n.uplink(0, 2, 1e6, sink, 1);
+    engine.run();
+    expect(sink.done.get(1)).toBeCloseTo(0.005 + 8e6 / (B * Math.log2(1 + snr)), 9);
+    const { engine: e2, net: n2 } = net();
+    const sink2 = new Sink(e2);
+    n2.uplink(0, 2, 1e6, sink2, 1);
+    n2.uplink(0, 2, 1e6, sink2, 2);
+    e2.run();
+    const shared = (B / 2) * Math.log2(1 + 2 * snr);
+    expect(sink2.done.get(1)).toBeCloseTo(0.005 + 8e6 / shared, 9);
+    // at low SNR two phones barely slow each other (shared / alone close to 1), unlike the downlink's halving
+    expect(shared / (B * Math.log2(1 + snr))).toBeGreaterThan(0.75);
+  });
+
   it('a multicast goes at the worst member rate, once', () => {
     const { engine, net: n } = net();
     const sink = new Sink(engine);
