@@ -73,11 +73,16 @@ export class CachingService {
   }
 }
 
-/** Rows of servers.csv, one per server per period. */
+/**
+ * Rows of servers.csv, one per server per period, and a final snapshot at the
+ * horizon unless a periodic one was just written there (no duplicate rows).
+ */
 class ServerReport implements EventTarget {
   private readonly lastReq: Float64Array;
   private readonly lastEdge: Float64Array;
   private readonly lastBh: Float64Array;
+  /** Time of the last snapshot written (-Infinity before the first). */
+  private lastWrite = Number.NEGATIVE_INFINITY;
   constructor(
     private readonly world: World,
     private readonly svc: CachingService,
@@ -94,9 +99,14 @@ class ServerReport implements EventTarget {
     this.write();
     this.world.engine.schedule(this.period_s, this, 0, 0);
   }
+  /** The final snapshot at the end of the run: skipped when a periodic one was written at this time. */
+  finish(): void {
+    if (this.world.engine.now > this.lastWrite) this.write();
+  }
   write(): void {
     const { store, fetcher } = this.svc;
     const now = this.world.engine.now;
+    this.lastWrite = now;
     for (let n = 0; n < store.servers; n++) {
       const cap = store.capacity_bytes[n]!;
       this.table.row([
@@ -201,7 +211,7 @@ export function buildCaching(world: World, spec: CachingSpec): CachingService {
 
   const r = world.recorder;
   const report = new ServerReport(world, svc, r.table('servers', SERVER_COLUMNS), spec.report_period);
-  world.onFinish(() => report.write());
+  world.onFinish(() => report.finish());
   r.metric('placement_objective', () => svc.placementObjective);
   r.metric('storage_used_ratio', () => {
     let s = 0;

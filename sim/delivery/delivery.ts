@@ -26,6 +26,11 @@ import type { MobilityService } from '../network/mobility.ts';
 import type { DeliveryMode, DeliveryOps } from './modes/common.ts';
 import type { DeliverySpec } from './schema.ts';
 
+/**
+ * Columns of downloads.csv, one row per completed download. `request` is the
+ * request's id: its arrival order from 0 over the whole run (warm-up
+ * included), unique in the file; rows come in completion order.
+ */
 export const DOWNLOAD_COLUMNS = [
   'request',
   'user',
@@ -72,7 +77,8 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   private readonly holdRng: Rng[] = [];
   private readonly shared: Uint8Array;
 
-  // Request slots.
+  // Request slots (recycled); rqId is the request's own id (arrival order from 0, never reused).
+  private rqId: number[] = [];
   private rqUser: number[] = [];
   private rqModel: number[] = [];
   private rqServer: number[] = [];
@@ -146,6 +152,7 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     this.arrived++;
     this.mobility.refresh(user);
     const rq = this.freeRq.pop() ?? this.rqUser.length;
+    this.rqId[rq] = this.arrived - 1;
     const held = this.holdsBase(user, model) ? 1 : 0;
     const server = this.chooseServer(user, model, held);
     const edge = this.lacking(server, model, held) === 0;
@@ -389,7 +396,7 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     }
     if (this.table !== null) {
       this.table.row([
-        r,
+        this.rqId[r]!,
         this.rqUser[r]!,
         this.caching.catalog.models[model]!.id,
         server,

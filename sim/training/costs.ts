@@ -87,12 +87,27 @@ export function updateBytes(a: ModelArch, job: JobSpec, part?: Part): number {
 
 const FORMAT_BYTES = { fp32: 4, fp16: 2, int8: 1, int4: 0.5 } as const;
 
+/** Tokens per sequence left at the cut after token pruning (at least 1). */
+export function keptTokens(job: JobSpec, prune_ratio: number): number {
+  return Math.max(1, Math.round(job.seq * (1 - prune_ratio)));
+}
+
+/**
+ * The job as the parts above a pruned cut see it: sequences of the kept tokens
+ * only (token pruning drops the other token representations from the smashed
+ * data, so the server part, and in U-shaped learning the device tail, never
+ * process them). The same job when nothing is pruned.
+ */
+export function prunedJob(job: JobSpec, prune_ratio: number): JobSpec {
+  const seq = keptTokens(job, prune_ratio);
+  return seq === job.seq ? job : { ...job, seq };
+}
+
 /**
  * Smashed data of one batch at a cut, as sent: batch x kept tokens x hidden x
  * bytes of the format (int8/int4 group scales are not counted).
  */
 export function smashedBytesPerBatch(a: ModelArch, job: JobSpec, format: keyof typeof FORMAT_BYTES | undefined, prune_ratio: number): number {
   const bytes = format === undefined ? job.act_bytes : FORMAT_BYTES[format];
-  const tokens = Math.max(1, Math.round(job.seq * (1 - prune_ratio)));
-  return smashedDataBytes(a, job.batch, tokens, bytes);
+  return smashedDataBytes(a, job.batch, keptTokens(job, prune_ratio), bytes);
 }

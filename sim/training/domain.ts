@@ -72,12 +72,14 @@ export function buildTraining(world: World, spec: TrainingSpec): TrainingJob {
   r.metric('time_to_target_s', () => job.reached_s);
   r.metric('rounds_completed', () => job.roundsDone);
   r.metric('rounds_to_target', () => job.roundsToTarget);
+  // *_per_round: mean over rounds of the round total (all participants), as the rounds.csv columns.
   r.metric('uplink_bytes_per_round', () => job.meanPerRound('up'));
   r.metric('downlink_bytes_per_round', () => job.meanPerRound('down'));
   r.metric('backhaul_bytes_per_round', () => job.meanPerRound('backhaul'));
   r.metric('smashed_uplink_bytes_per_round', () => job.meanPerRound('smashed'));
   r.metric('split_bytes_per_batch', () => job.splitBytesPerBatch());
   r.metric('device_energy_j_per_round', () => job.meanPerRound('energy'));
+  r.metric('device_energy_j_per_client_round', () => job.energyPerClientRound());
   r.metric('peak_device_memory_bytes', () => job.peakDeviceMemory());
   r.metric('infeasible_clients', () => job.infeasibleCount());
   r.metric('training_clients', () => C);

@@ -144,7 +144,8 @@ export class TrainingJob implements EventTarget, TransferOwner {
   // Run totals.
   roundsDone = 0;
   private sumRoundTime = 0;
-  private sumEnergyPerDevice = 0;
+  /** Participants summed over completed rounds (client-rounds, dropped clients included). */
+  private sumParticipants = 0;
   cumSteps = 0;
   reached_s = Number.NaN;
   roundsToTarget = Number.NaN;
@@ -207,7 +208,7 @@ export class TrainingJob implements EventTarget, TransferOwner {
     this.feasibleList = new Int32Array(C);
     this.rounds = world.recorder.table('rounds', [
       'round', 'start_s', 'end_s', 'round_time_s', 'participants', 'dropped', 'uplink_bytes', 'downlink_bytes', 'backhaul_bytes',
-      'smashed_uplink_bytes', 'device_energy_j', 'effective_steps', 'cumulative_steps', 'loss', 'reached_target',
+      'smashed_uplink_bytes', 'device_energy_j', 'device_energy_j_per_client', 'effective_steps', 'cumulative_steps', 'loss', 'reached_target',
     ]);
   }
 
@@ -451,21 +452,31 @@ export class TrainingJob implements EventTarget, TransferOwner {
     this.sumRoundTime += rt;
     const r = this.r;
     for (let i = 0; i < N_COUNTERS; i++) this.sum[i]! += r[i]!;
-    this.sumEnergyPerDevice += this.participants > 0 ? r[C_ENERGY]! / this.participants : 0;
+    this.sumParticipants += this.participants;
     this.rounds.row([
       this.round, this.roundStart, now, rt, this.participants, this.dropped, r[C_UP]!, r[C_DOWN]!, r[C_BH]!,
-      r[C_SMASH]!, r[C_ENERGY]!, eff, this.cumSteps, this.curve.loss(this.cumSteps), reached,
+      r[C_SMASH]!, r[C_ENERGY]!, this.participants > 0 ? r[C_ENERGY]! / this.participants : 0, eff, this.cumSteps, this.curve.loss(this.cumSteps), reached,
     ]);
     if ((reached && this.spec.stop_at_target) || this.round >= this.spec.max_rounds) this.finished = true;
     else this.engine.schedule(0, this, K_NEXT, 0);
   }
 
-  /** Per-round means over the completed rounds (NaN before the first). */
+  /**
+   * Means over the completed rounds of the round totals (all clients of the
+   * round together), i.e. of the rounds.csv columns round_time_s,
+   * uplink_bytes, downlink_bytes, backhaul_bytes, smashed_uplink_bytes and
+   * device_energy_j (NaN before the first round).
+   */
   meanPerRound(what: 'time' | 'up' | 'down' | 'backhaul' | 'smashed' | 'energy'): number {
     if (this.roundsDone === 0) return Number.NaN;
     const s = this.sum;
-    const v = { time: this.sumRoundTime, up: s[C_UP]!, down: s[C_DOWN]!, backhaul: s[C_BH]!, smashed: s[C_SMASH]!, energy: this.sumEnergyPerDevice }[what];
+    const v = { time: this.sumRoundTime, up: s[C_UP]!, down: s[C_DOWN]!, backhaul: s[C_BH]!, smashed: s[C_SMASH]!, energy: s[C_ENERGY]! }[what];
     return v / this.roundsDone;
+  }
+
+  /** Device energy per participating client per round (J): all device energy over all client-rounds (NaN before the first round). */
+  energyPerClientRound(): number {
+    return this.sumParticipants > 0 ? this.sum[C_ENERGY]! / this.sumParticipants : Number.NaN;
   }
 
   /** Bytes of the split traffic (smashed data, its gradients, labels) per batch. */

@@ -68,7 +68,7 @@ export const splitSchema = z.strictObject({
     .describe('cut layer (registry cutSelection)'),
   tail_layers: z.number().int().min(1).default(1).describe('ushape: blocks (with the LM head) kept on the device at the top'),
   compression: z.enum(['fp32', 'fp16', 'int8', 'int4']).optional().describe('format of smashed data and its gradients on the air (default: the activation format)'),
-  prune_ratio: z.number().min(0).max(0.99).default(0).describe('share of token representations dropped before upload (importance-aware pruning)'),
+  prune_ratio: z.number().min(0).max(0.99).default(0).describe('share of token representations dropped at the cut before upload (importance-aware pruning); the server part (and a ushape tail) computes on the kept tokens only'),
   labels_bytes_per_token: z.number().min(0).default(4).describe('bytes per label token uploaded with the smashed data (int32 token id); ushape uploads none'),
 });
 

@@ -29,7 +29,7 @@ import { phaseCost } from '../hardware/roofline.ts';
 import { CLOUD } from '../network/api.ts';
 import { Registry } from '../common/registry.ts';
 import { trainableParams, type Peft } from '../workload/training.ts';
-import { partCost, smashedBytesPerBatch, updateBytes, type Part, type PartCost } from './costs.ts';
+import { keptTokens, partCost, prunedJob, smashedBytesPerBatch, updateBytes, type Part, type PartCost } from './costs.ts';
 import { BH_FROM_AGG, BH_TO_AGG, DEV, DOWN, Program, SRV, Steps, UP, WAIT, type Scheme, type TrainingJob } from './job.ts';
 
 export const trainingSchemes = new Registry<() => Scheme>('trainingScheme', 'training.scheme');
@@ -311,8 +311,9 @@ function smashedOf(job: TrainingJob): number {
   return smashedBytesPerBatch(job.arch, job.jobSpec, job.spec.split.compression, job.spec.split.prune_ratio);
 }
 
+/** Labels uploaded with a batch: one per kept token (the server computes the loss on the tokens it receives). */
 function labelsOf(job: TrainingJob): number {
-  return job.jobSpec.batch * job.jobSpec.seq * job.spec.split.labels_bytes_per_token;
+  return job.jobSpec.batch * keptTokens(job.jobSpec, job.spec.split.prune_ratio) * job.spec.split.labels_bytes_per_token;
 }
 
 interface SplitParts {
@@ -328,17 +329,26 @@ interface SplitParts {
   devBytes: number;
 }
 
+/**
+ * Costs of the parts at cut k. With token pruning (training.split.prune_ratio)
+ * the head runs forward and backward on the full sequences (it produces every
+ * token's representation before pruning, and the gradients of the kept tokens
+ * reach all tokens through its attention layers), while the server part and a
+ * U-shaped tail see only the kept tokens: their compute, activations and the
+ * gradients sent back shrink with the ratio.
+ */
 function splitParts(job: TrainingJob, c: number, k: number, ushape: boolean): SplitParts {
   const a = job.arch;
   const js = job.jobSpec;
+  const above = prunedJob(js, job.spec.split.prune_ratio);
   const L = a.layers;
   const t = ushape ? job.spec.split.tail_layers : 0;
   const home = job.sites.site(job.cellOf(c));
   const headPart: Part = { from: 0, to: k };
   const tailPart: Part = { from: L - t, to: L };
   const head = partCost(a, js, job.device[c]!, job.unit[c]!, headPart);
-  const tail = ushape ? partCost(a, js, job.device[c]!, job.unit[c]!, tailPart) : null;
-  const srv = partCost(a, js, home.device, home.unit, { from: k, to: L - t });
+  const tail = ushape ? partCost(a, above, job.device[c]!, job.unit[c]!, tailPart) : null;
+  const srv = partCost(a, above, home.device, home.unit, { from: k, to: L - t });
   const headTrains = head.trainable_params > 0;
   return {
     head,

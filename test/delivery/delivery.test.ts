@@ -124,6 +124,13 @@ describe('delivery', () => {
 describe('multicast.yaml (Wu, Zeng, Huang, IEEE TWC 2024)', () => {
   const base = loadDoc('scenarios/multicast.yaml');
 
+  it('every server holds every model, so unicast and multicast differ only on the air', () => {
+    const r = run(base);
+    const store = r.caching.store;
+    for (let n = 0; n < store.servers; n++) expect(store.cachedModels(n).length, `server ${n}`).toBe(r.caching.catalog.modelCount);
+    expect(r.metrics.backhaul_bytes).toBe(0);
+  });
+
   it('multicast latency is at most unicast latency on every seed', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const u = run(withSet(base, { seed, 'delivery.mode': 'unicast' })).metrics;
