@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VERSION } from '../../sim/version.ts';
 import { InputError } from '../../sim/common/errors.ts';
+import { assertReplaceable, markOutputFolder } from '../../sim/common/output-folder.ts';
 import { readRawCsv, RunsFile, sortRows, toCsv, headerFor, writeAtomic, type RawRow } from '../sweep/runs-file.ts';
 import { byColumns, writeSweepSummary, type SweepInfo } from '../sweep/outputs.ts';
 import { typedRows } from '../sweep/runner.ts';
@@ -23,7 +24,16 @@ export interface MergeResult {
 function readManifest(dir: string): Record<string, unknown> {
   const p = join(dir, 'manifest.json');
   if (!existsSync(p)) throw new InputError(`${dir}: no manifest.json; is this a sweep output folder?`);
-  return JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+  let m: Record<string, unknown>;
+  try {
+    m = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(`${p}: not valid JSON (${(e as Error).message}); is this a sweep output folder?`);
+  }
+  if (typeof m.grid_hash !== 'string' || !Array.isArray(m.parameters)) {
+    throw new InputError(`${p}: not the manifest of a mei-sim sweep (no grid_hash or parameters); is this a sweep output folder?`);
+  }
+  return m;
 }
 
 export async function mergeSweeps(dirs: string[], out: string): Promise<MergeResult> {
@@ -58,7 +68,9 @@ export async function mergeSweeps(dirs: string[], out: string): Promise<MergeRes
   });
   const rows = sortRows([...byKey.values()], lead);
   const dir = resolve(out);
+  assertReplaceable(out, '--out');
   mkdirSync(dir, { recursive: true });
+  markOutputFolder(dir);
   const metrics = Array.isArray(first.metrics_requested) ? (first.metrics_requested as string[]) : undefined;
   writeAtomic(join(dir, 'runs.csv'), toCsv(headerFor(rows, lead, metrics), rows, true));
   const sweepYaml = dirs.map((d) => join(d, 'sweep.yaml')).find(existsSync);

@@ -74,9 +74,28 @@ function distinct(rows: readonly Row[], c: string): number {
   return new Set(rows.map((r) => JSON.stringify(r[c] ?? null))).size;
 }
 
-/** Rows with a series column combining `series` and every other varying parameter than those on the axes. */
+/** Whether column `c` is a function of the axes (a zip partner, e.g. the positions behind a distance label): it splits no line. */
+function determinedBy(rows: readonly Row[], axes: readonly string[], c: string): boolean {
+  const seen = new Map<string, string>();
+  for (const r of rows) {
+    const k = JSON.stringify(axes.map((a) => r[a] ?? null));
+    const v = JSON.stringify(r[c] ?? null);
+    const prev = seen.get(k);
+    if (prev !== undefined && prev !== v) return false;
+    seen.set(k, v);
+  }
+  return true;
+}
+
+/**
+ * Rows with a series column combining `series` and every other varying parameter than those on the
+ * axes, leaving out parameters the axes determine (zip partners of an axis).
+ */
 function withSeries(rows: Row[], info: SweepInfo, axes: string[], series: string | undefined): { rows: Row[]; series?: string } {
-  const cols = [...(series ? [series] : []), ...byColumns(info).filter((c) => c !== series && !axes.includes(c) && distinct(rows, c) > 1)];
+  const cols = [
+    ...(series ? [series] : []),
+    ...byColumns(info).filter((c) => c !== series && !axes.includes(c) && distinct(rows, c) > 1 && !determinedBy(rows, axes, c)),
+  ];
   if (cols.length === 0) return { rows };
   if (cols.length === 1) return { rows, series: cols[0]! };
   const label = cols.map((c) => (c === info.policy_column ? c : c.split('.').pop())).join(', ');
@@ -123,7 +142,12 @@ export function sweepCharts(summary: readonly AggregateRow[], info: SweepInfo, p
   const out: NamedChart[] = [];
   for (const p of plots) {
     const metric = p.kind === 'heatmap' ? (p.value ?? '') : p.y;
-    const rows = summary.filter((r) => r.metric === metric) as Row[];
+    let rows = summary.filter((r) => r.metric === metric) as Row[];
+    // A quantity that does not go negative (every point's 5th percentile >= 0: times, bytes, energies)
+    // gets its CI band drawn from 0 at the lowest; summary.csv keeps the t-interval as computed.
+    if (rows.length > 0 && rows.every((r) => !(Number(r.p05) < 0))) {
+      rows = rows.map((r) => (Number(r.ci95_lo) < 0 ? { ...r, ci95_lo: 0 } : r));
+    }
     if (opts.skipEmpty && !rows.some((r) => Number(r.n) > 0)) {
       opts.skipped?.push(p.name ?? `${p.kind}-${metric}`);
       continue;

@@ -8,6 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VERSION } from '../../sim/version.ts';
+import { assertReplaceable, markOutputFolder } from '../../sim/common/output-folder.ts';
 import { displayPath } from '../../sim/scenario/yaml-source.ts';
 import { DEFAULT_EXCLUDE, pointsNeedingMore } from '../aggregate.ts';
 import { parseCell } from '../load.ts';
@@ -248,7 +249,10 @@ export async function runSweep(grid: Grid, opts: SweepOptions): Promise<SweepRes
   // Bad names (metrics:, --metrics, plots, precision.metrics) stop here, before any run or file.
   const names = opts.names ?? new GridMetrics(grid);
   await checkSweepNames(grid, names, precision?.metrics);
+  // A sweep writes into its folder (resumable), so the folder must be new, empty or a mei-sim output.
+  assertReplaceable(dir, '--out');
   mkdirSync(dir, { recursive: true });
+  markOutputFolder(dir);
 
   // Resume: keep the rows of this grid's scenarios; failed ones are retried unless told otherwise.
   const file = new RunsFile(join(dir, 'runs.csv'), lead, def.metrics);
@@ -277,8 +281,11 @@ export async function runSweep(grid: Grid, opts: SweepOptions): Promise<SweepRes
     keep.push(fresh);
   }
   if (stale > 0) {
-    copyFileSync(file.path, join(dir, 'runs.previous.csv'));
-    log(`${stale} row(s) of runs.csv belong to other scenarios (the sweep changed); kept in runs.previous.csv`);
+    // Never overwrite an earlier copy: runs.previous.csv, then runs.previous-2.csv, -3, ...
+    let name = 'runs.previous.csv';
+    for (let k = 2; existsSync(join(dir, name)); k++) name = `runs.previous-${k}.csv`;
+    copyFileSync(file.path, join(dir, name));
+    log(`${stale} row(s) of runs.csv belong to other scenarios (the sweep changed); kept in ${name}`);
   }
   // A resume never drops a column of runs.csv (the runs run now record it too), and a kept
   // run that lacks a metric asked for now (an earlier attempt kept fewer metrics) runs again:

@@ -2,6 +2,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { exitCodeFor, formatError } from './errors.ts';
+import { InputError } from '../common/errors.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
 import { compareCommand } from './commands/compare.ts';
 import { listCommand } from './commands/list.ts';
@@ -55,6 +56,13 @@ export function buildCli(argv: string[]): Argv {
     .command(workerCommand)
     .command(calibrateCommand)
     .option('debug', { type: 'boolean', default: false, describe: 'print stack traces of internal errors' })
+    // An empty path would mean the current folder: refused for every command that writes.
+    .middleware((argv) => {
+      for (const k of ['out', 'reference']) {
+        const v = argv[k];
+        if (typeof v === 'string' && v.trim() === '') throw new InputError(`--${k}: expected a path, got an empty string`);
+      }
+    }, true)
     .demandCommand(1, 'give a command; `mei-sim run` runs the default scenario')
     .strict()
     .recommendCommands()

@@ -1,51 +1,9 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../common/errors.ts';
+import { assertReplaceable, markOutputFolder, OUTPUT_MARKER } from '../common/output-folder.ts';
 
-/**
- * The file that marks a folder as written by mei-sim. Only a folder that is
- * missing, empty or marked (or an output of an earlier version, see
- * `isMeiSimOutput`) may be replaced by a new output: `--out` never deletes
- * anything else.
- */
-export const OUTPUT_MARKER = '.mei-sim-output';
-
-/** True when `dir` holds an output that mei-sim wrote (the marker, or a run or calibrate folder of an earlier version). */
-export function isMeiSimOutput(dir: string): boolean {
-  if (existsSync(join(dir, OUTPUT_MARKER))) return true;
-  try {
-    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { manifest?: { mei_sim_version?: unknown } };
-    if (s.manifest?.mei_sim_version !== undefined) return true;
-  } catch {
-    /* not a run folder */
-  }
-  try {
-    const r = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { profile_id?: unknown };
-    return r.profile_id !== undefined && existsSync(join(dir, 'report.md'));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Throws an InputError unless the folder `dest` may be replaced: it is missing,
- * empty or a mei-sim output, and it is neither the current folder nor one that
- * contains it.
- */
-export function assertReplaceable(dest: string, option = '--out'): void {
-  if (dest.trim() === '') throw new InputError(`${option}: expected a folder path, got an empty string`);
-  const abs = resolve(dest);
-  const rel = relative(abs, process.cwd());
-  if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) {
-    throw new InputError(`${option} ${dest}: is the current folder or contains it; mei-sim replaces the whole output folder, so give a new folder`);
-  }
-  if (!existsSync(abs)) return;
-  if (!lstatSync(abs).isDirectory()) throw new InputError(`${option} ${dest}: exists and is not a folder; mei-sim writes a folder there and will not replace a file`);
-  if (readdirSync(abs).length === 0 || isMeiSimOutput(abs)) return;
-  throw new InputError(
-    `${option} ${dest}: the folder exists, is not empty and is not a mei-sim output (it has no ${OUTPUT_MARKER} file), so mei-sim will not replace it; give a new or empty folder, or remove it yourself`,
-  );
-}
+export { assertReplaceable, isMeiSimOutput, markOutputFolder, OUTPUT_MARKER } from '../common/output-folder.ts';
 
 /** mkdir -p that stops with the error instead of looping where the file system refuses (e.g. under /proc). */
 export function ensureDir(dir: string): void {
@@ -100,7 +58,7 @@ export class AtomicDir {
     this.tmp = join(dirname(abs), `.mei-sim-tmp-${basename(abs)}-${process.pid}`);
     rmSync(this.tmp, { recursive: true, force: true });
     mkdirSync(this.tmp);
-    writeFileSync(join(this.tmp, OUTPUT_MARKER), 'Written by mei-sim. A later mei-sim command with this folder as its output replaces it.\n');
+    markOutputFolder(this.tmp);
     process.once('exit', () => this.abort());
   }
 

@@ -4,7 +4,7 @@
  * anything runs, empty shards, resumes with another metrics list, the
  * --precision / --max-replications / --workers rules, and plot names.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeSweeps } from '../../analysis/distributed/merge.ts';
@@ -13,7 +13,8 @@ import { forest } from '../../analysis/plot/kinds.ts';
 import { inlineExecutor, type Executor } from '../../analysis/sweep/executor.ts';
 import { expandGrid } from '../../analysis/sweep/grid.ts';
 import { runSweep } from '../../analysis/sweep/runner.ts';
-import type { SweepDef } from '../../analysis/sweep/spec.ts';
+import { sweepCharts } from '../../analysis/sweep/outputs.ts';
+import { loadSweep, type SweepDef } from '../../analysis/sweep/spec.ts';
 import { runTask, type Task, type TaskResult } from '../../analysis/sweep/task.ts';
 import { plotCommand } from '../../sim/cli/commands/plot.ts';
 import { precisionRule, workerCount } from '../../sim/cli/commands/sweep.ts';
@@ -185,5 +186,56 @@ describe('mei-sim plot', () => {
 
     const spec = forest([{ metric: 'download_latency_p50_s', d: 1, lo: 0, hi: 2 }], { label: 'metric', value: 'd', lo: 'lo', hi: 'hi' });
     expect(JSON.stringify(spec)).toContain('"labelLimit":0');
+  });
+});
+
+describe('sweep output folders', () => {
+  it('a sweep or merge never writes into a folder mei-sim did not write', async () => {
+    const d = tempDir();
+    const mine = join(d, 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'summary.csv'), 'my own numbers');
+    writeFileSync(join(mine, 'manifest.json'), '{"mine":1}');
+    const grid = expandGrid(def({ replications: 1, axes: [] }));
+    await expect(quiet(() => runSweep(grid, { out: mine, executor: inlineExecutor() }))).rejects.toThrow(/is not a mei-sim output/);
+    await expect(mergeSweeps([mine], mine)).rejects.toThrow(/mei-sim|not a/);
+    expect(readFileSync(join(mine, 'summary.csv'), 'utf8')).toBe('my own numbers');
+  });
+
+  it('rows of an earlier grid go to runs.previous.csv, then runs.previous-2.csv: an earlier copy is never overwritten', async () => {
+    const d = tempDir();
+    const out = join(d, 'o');
+    const run = (duration: string) => quiet(() => runSweep(expandGrid(def({ replications: 1, axes: [], set: { ...def().set, duration } })), { out, executor: inlineExecutor() }));
+    await run('1 min');
+    const first = readFileSync(join(out, 'runs.csv'), 'utf8');
+    await run('2 min');
+    await run('3 min');
+    expect(readFileSync(join(out, 'runs.previous.csv'), 'utf8')).toBe(first);
+    expect(existsSync(join(out, 'runs.previous-2.csv'))).toBe(true);
+    expect(readFileSync(join(out, 'runs.previous-2.csv'), 'utf8')).not.toBe(first);
+  });
+});
+
+describe('line plots of a zip axis', () => {
+  it('the zip partner of the x axis (the positions behind a distance) does not split the lines', async () => {
+    const d = tempDir();
+    const base = loadSweep(join(ROOT, 'scenarios/sweeps/inference-distance.yaml'));
+    const sweep = { ...base, replications: 1, set: { ...base.set, duration: '2 min', warmup: '0 s' } };
+    await quiet(() => runSweep(expandGrid(sweep), { out: join(d, 'o'), executor: inlineExecutor() }));
+    const spec = JSON.parse(readFileSync(join(d, 'o', 'plots', 'line-e2e_mean_s.vl.json'), 'utf8'));
+    const colors = JSON.stringify(spec).match(/"color":\{"field":"([^"]+)"/g) ?? [];
+    expect(colors.length).toBeGreaterThan(0);
+    for (const c of colors) expect(c).toBe('"color":{"field":"policy"');
+  });
+});
+
+describe('CI bands of quantities that do not go negative', () => {
+  it('are drawn from 0 at the lowest when every point is non-negative, and left alone otherwise', () => {
+    const row = (x: number, lo: number, p05: number) => ({ metric: 'round_time_s', x, policy: 'fl', n: 5, n_nonfinite: 0, mean: 1, sd: 1, ci95_lo: lo, ci95_hi: 3, half_width: 2, p05, p50: 1, p95: 2 });
+    const info = { parameters: ['x'], policy_column: 'policy' };
+    const plot = { kind: 'line' as const, x: 'x', y: 'round_time_s', series: 'policy', log_x: false, log_y: false };
+    const values = (rows: ReturnType<typeof row>[]) => JSON.stringify(sweepCharts(rows, info, [plot])[0]!.spec);
+    expect(values([row(1, -1650, 0.2), row(2, 0.5, 0.3)])).not.toContain('-1650');
+    expect(values([row(1, -1650, -0.2), row(2, 0.5, 0.3)])).toContain('-1650');
   });
 });

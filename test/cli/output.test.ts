@@ -36,7 +36,7 @@ describe('output folders (--out)', () => {
     // Only reached when the checks above hold, so this cannot touch the working tree.
     const r = cli(['run', QS, '--out', '', ...tiny]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--out: expected a folder path/);
+    expect(r.stderr).toMatch(/--out: expected a path, got an empty string/);
     expect(existsSync('package.json')).toBe(true);
     expect(readFileSync(join(d, 'afile'), 'utf8')).toBe('x');
   });

@@ -133,10 +133,17 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     const cmp = comparisonOf(join(res.dir, 'runs.csv'), policies.map((p) => p.label), baseline, def.metrics);
     await writeCompareFiles(res.dir, cmp);
     process.stdout.write(toText(cmp.table));
+    process.stdout.write(`\n${COMPARE_LEGEND}\n`);
     reportSweep(res);
     process.stdout.write(`comparison: ${join(res.dir, 'compare.csv')}, compare.md${cmp.chart ? ', compare.svg/.png' : ''}\n`);
   },
 };
+
+/** What the comparison columns mean (printed under the table and written under compare.md). */
+export const COMPARE_LEGEND =
+  'mean_a: the policy\'s mean, mean_b: the baseline\'s; mean_diff = policy - baseline, paired by seed (common random numbers), ' +
+  'with its 95% CI (Student t) and two-sided p-value; rel_diff = mean_diff / mean_b. win_rate: share of seeds where the policy\'s ' +
+  'value is higher than the baseline\'s (ties count half), whether higher is better or not (for a latency, 0 means the policy was lower on every seed).';
 
 /** compare.csv, compare.md and the forest plot (compare.vl.json/.svg/.png) in dir. */
 export async function writeCompareFiles(dir: string, cmp: CompareOutput): Promise<void> {
@@ -146,6 +153,6 @@ export async function writeCompareFiles(dir: string, cmp: CompareOutput): Promis
     return Object.fromEntries(columns.map((c, j) => [c, cellText(cells[j])]));
   });
   writeFileSync(join(dir, 'compare.csv'), toCsv(columns, raw, true));
-  writeFileSync(join(dir, 'compare.md'), toMarkdown(cmp.table));
+  writeFileSync(join(dir, 'compare.md'), toMarkdown(cmp.table) + '\n' + COMPARE_LEGEND + '\n');
   if (cmp.chart) await renderSpec(cmp.chart, join(dir, 'compare'));
 }

@@ -7,6 +7,7 @@ import type { UnitName } from '../../hardware/profile-schema.ts';
 import { unitModelOptions, type UnitModelArgs } from './unit-options.ts';
 import { opBytes, opFlopsEff, opTimes, type UnitCtx } from '../../hardware/roofline.ts';
 import { getModel } from '../../workload/catalog.ts';
+import { assertReplaceable, markOutputFolder } from '../../common/output-folder.ts';
 import { checkFits, memoryFootprint } from '../../workload/accounting.ts';
 import type { Op } from '../../workload/types.ts';
 
@@ -85,7 +86,9 @@ export const rooflineCommand: CommandModule<object, RooflineArgs> = {
       points: pts.map((x) => ({ label: x.label, intensity_flop_per_byte: x.intensity_flop_per_byte, flops_per_s: x.flops_per_s, series: x.phase })),
     });
     const outDir = a.out ?? join('results', `roofline-${a.device}-${unit}-${a.model}`);
+    assertReplaceable(outDir);
     const files = await renderSpec(spec, join(outDir, 'roofline'));
+    markOutputFolder(outDir);
     if (a.json) process.stdout.write(JSON.stringify({ files, ctx, points: pts }, null, 2) + '\n');
     else {
       process.stdout.write(`roofline of ${a.device} ${unit}: ${files.svg}, ${files.png}\n`);
