@@ -78,6 +78,12 @@ export function buildCli(argv: string[]): Argv {
     });
 }
 
+// Output piped into `head` and closed early: stop quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 try {
   await buildCli(hideBin(process.argv)).parseAsync();
 } catch (err) {

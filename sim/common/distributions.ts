@@ -13,14 +13,18 @@ import { EmpiricalSampler, lognormal, lognormalFromMean, uniform } from '../engi
  */
 export const distributionSchema = z.discriminatedUnion('dist', [
   z.strictObject({ dist: z.literal('fixed'), value: z.number().min(0) }),
-  z.strictObject({ dist: z.literal('uniform'), min: z.number().min(0), max: z.number().min(0) }),
-  z.strictObject({
-    dist: z.literal('lognormal'),
-    mean: z.number().gt(0),
-    cv: z.number().gt(0).describe('coefficient of variation (sd / mean)'),
-    min: z.number().min(0).optional(),
-    max: z.number().min(0).optional(),
-  }),
+  z
+    .strictObject({ dist: z.literal('uniform'), min: z.number().min(0), max: z.number().min(0) })
+    .refine((d) => d.min <= d.max, { message: 'expected min <= max', path: ['max'] }),
+  z
+    .strictObject({
+      dist: z.literal('lognormal'),
+      mean: z.number().gt(0),
+      cv: z.number().gt(0).describe('coefficient of variation (sd / mean)'),
+      min: z.number().min(0).optional(),
+      max: z.number().min(0).optional(),
+    })
+    .refine((d) => d.min === undefined || d.max === undefined || d.min <= d.max, { message: 'expected min <= max', path: ['max'] }),
   z.strictObject({
     dist: z.literal('empirical'),
     file: z.string().describe('CSV file (relative to the working directory)'),

@@ -15,8 +15,10 @@ export const OUTPUT_MARKER = '.mei-sim-output';
 export function isMeiSimOutput(dir: string): boolean {
   if (existsSync(join(dir, OUTPUT_MARKER))) return true;
   try {
+    // A run folder of an earlier version: its summary.json, and nothing but the files a run writes
+    // (a folder where someone keeps notes beside a copied summary.json is theirs).
     const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { manifest?: { mei_sim_version?: unknown } };
-    if (s.manifest?.mei_sim_version !== undefined) return true;
+    if (s.manifest?.mei_sim_version !== undefined && readdirSync(dir).every((f) => /^(summary\.json|scenario\.yaml|trace\.jsonl|plot\.(svg|png|vl\.json)|[a-z_]+\.csv)$/.test(f))) return true;
   } catch {
     /* not a run folder */
   }

@@ -110,13 +110,16 @@ export function parseQuantity(input: unknown, dim: Dimension): number {
   }
   const value = Number(m[1]);
   const unit = m[2] ?? '';
+  if (!Number.isFinite(value)) throw new UnitError(`expected a finite ${dim}, got "${input}"`);
   if (unit === '') return value;
   const table = TABLE[dim].units;
   const conv = table[unit] ?? table[unit.replace(/ps$/, '/s')];
   if (conv === undefined) {
     throw new UnitError(`unknown unit "${unit}" for a ${dim}; expected one of: ${unitsOf(dim).join(', ')}`);
   }
-  return conv(value);
+  const si = conv(value);
+  if (!Number.isFinite(si)) throw new UnitError(`expected a finite ${dim}, got "${input}"`);
+  return si;
 }
 
 function example(dim: Dimension): string {

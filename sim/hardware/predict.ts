@@ -34,6 +34,9 @@ export function defaultPrecision(weightBits: number, runtime?: string): Precisio
   const p: Precision = { weight_bits: weightBits, group_size: weightBits >= 16 ? 0 : (g ?? 32), kv_bytes: 2, act_bytes: 2 };
   const headBits = runtime === 'llama.cpp' ? 6 : runtime === 'qnn' || runtime === 'executorch' || runtime === 'rkllm' ? 8 : weightBits;
   if (headBits > weightBits) p.embed_bits = headBits;
+  // llama.cpp's Q6_K head is 6.5625 bit/weight whatever the body's mix: 6 + 16 / 32 = 6.5 here, not
+  // the Q2_K / Q3_K_M body's equivalent group (which made the 2-bit head 7.29 bits and 2-bit decode slower than 4-bit).
+  if (runtime === 'llama.cpp' && headBits > weightBits) p.embed_group_size = 32;
   return p;
 }
 

@@ -33,9 +33,17 @@ export interface LoadOptions {
 
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Deep merge: objects merge key by key, everything else (lists included) replaces. */
+/** Keys that pick a variant of a union (a distribution, a path-loss model, a PEFT kind). */
+const VARIANT_KEYS = ['dist', 'model', 'kind'] as const;
+
+/**
+ * Deep merge: objects merge key by key, everything else (lists included) replaces. An object that
+ * switches variant (`dist: fixed` over `dist: lognormal`) replaces the base object: the old
+ * variant's fields (mean, cv) do not belong to the new one.
+ */
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (!isPlain(base) || !isPlain(over)) return over;
+  if (VARIANT_KEYS.some((k) => k in over && k in base && over[k] !== base[k])) return over;
   const out: Plain = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = k in base ? deepMerge(base[k], v) : v;
   return out;

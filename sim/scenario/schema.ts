@@ -31,6 +31,7 @@ export const scenarioSchema = z.strictObject({
   inference: inferenceSchema.optional().describe('LLM inference requests served at the edge'),
   training: trainingSchema.optional().describe('LLM fine-tuning on devices and edge servers: centralized, fl, hfl, sl, sfl, psl, ushape'),
 }).superRefine((sc, ctx) => {
+  if (sc.warmup >= sc.duration) ctx.addIssue({ code: 'custom', path: ['warmup'], message: `expected a warm-up shorter than the duration (${sc.duration} s); with ${sc.warmup} s no result would count` });
   const present = sc as Record<string, unknown>;
   for (const [key, needs] of Object.entries(NEEDS)) {
     if (present[key] === undefined) continue;

@@ -124,7 +124,7 @@ function matrixBytes(m: Matrix, p: Precision): number {
 }
 
 function embedBpw(p: Precision): number {
-  return bytesPerWeight(p.embed_bits ?? p.weight_bits, p.group_size);
+  return bytesPerWeight(p.embed_bits ?? p.weight_bits, p.embed_group_size ?? p.group_size);
 }
 
 /** Weight bytes of one block at this precision. */

@@ -98,4 +98,6 @@ export interface Precision {
   compute_dtype?: Dtype;
   /** Bits of the embedding table and LM head if they differ from weight_bits. */
   embed_bits?: number;
+  /** Their weights per fp16 scale, if their format differs from the body's (default group_size). */
+  embed_group_size?: number;
 }

@@ -48,7 +48,7 @@ describe('sweep files', () => {
       f,
       [
         `scenario: ${QS}`,
-        'set: { duration: 2 min }',
+        'set: { duration: 2 min, warmup: 0 s }',
         'parameters:',
         '  inference.server.slots: [1, 2]',
         '  load:',

@@ -83,3 +83,23 @@ describe('output folders (--out)', () => {
     expect(exitCodeFor(Object.assign(new Error('x'), { code: 'ENOMEM' }))).toBe(1);
   });
 });
+
+describe('scenario errors found while building, and folders that only look like outputs', () => {
+  it('validate builds the world: what a domain rejects is exit 2 naming the file, in validate as in run', () => {
+    const v = cli(['validate', 'scenarios/training-schemes.yaml', '--set', 'training.scheme=teleport']);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/scenarios\/training-schemes\.yaml: training: the scenario cannot be built: unknown trainingScheme "teleport"/);
+    const r = cli(['validate', QS, '--set', 'inference.server.runtime=rkllm']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/runtime rkllm does not run on a gpu unit/);
+  });
+
+  it('a copied summary.json beside your own notes does not make a folder replaceable', () => {
+    const d = tempDir();
+    const mine = join(d, 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'summary.json'), JSON.stringify({ metrics: {}, manifest: { mei_sim_version: '0.1.0' } }));
+    writeFileSync(join(mine, 'notes.md'), 'my notes');
+    expect(() => assertReplaceable(mine)).toThrow(/is not a mei-sim output/);
+  });
+});

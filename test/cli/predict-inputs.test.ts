@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { checkQueryNumbers } from '../../sim/hardware/predict.ts';
 import { cli, tempDir } from '../helpers.ts';
 
@@ -41,5 +41,20 @@ describe('predict and roofline refuse impossible numbers', () => {
     expect(zero.code).toBe(2);
     expect(zero.stderr).toMatch(/prompt tokens 0/);
     expect(existsSync(join(d, 'a')) || existsSync(join(d, 'b'))).toBe(false);
+  });
+
+  it('ids are case-insensitive, and validate never writes over its input', () => {
+    const r = cli(['predict', '--device', 'Raspberry-Pi-5', '--unit', 'cpu', '--model', 'Llama-3.2-1B', '--weight-bits', '4', '--runtime', 'LLAMA.CPP']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/llama-3\.2-1b \(4-bit\) on raspberry-pi-5 cpu with llama\.cpp/);
+    const d = tempDir();
+    const csv = join(d, 'm.csv');
+    const text = 'model,weight_bits,device,unit,runtime,threads,prompt_tokens,prefill_tok_s,decode_tok_s,source\nllama-3.2-1b,4,raspberry-pi-5,cpu,llama.cpp,4,,,10,x\n';
+    writeFileSync(csv, text);
+    const v = cli(['validate', csv, '--out', csv]);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/is the input file/);
+    expect(readFileSync(csv, 'utf8')).toBe(text);
+    expect(cli(['validate', d]).code).toBe(2); // a folder
   });
 });

@@ -33,7 +33,7 @@ describe('sweep and compare: bad input stops before running', () => {
   it('compare --metrics with an unknown name exits 2, runs nothing, writes nothing', () => {
     const d = tempDir();
     const out = join(d, 'cmp');
-    const r = cliRun(['compare', QS, '--policy', 'inference.server.slots=1,4', '--replications', '2', '--set', 'duration=1 min', '--metrics', 'latency_p95_s,nosuch', '--workers', '0', '--out', out]);
+    const r = cliRun(['compare', QS, '--policy', 'inference.server.slots=1,4', '--replications', '2', '--set', 'duration=1 min', '--set', 'warmup=0 s', '--metrics', 'latency_p95_s,nosuch', '--workers', '0', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^mei-sim: --metrics: no metric "nosuch"; available metrics: .*latency_p95_s/);
     expect(r.stdout).toBe('');

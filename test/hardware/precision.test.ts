@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPrecision, predict, storedWeightBits } from '../../sim/hardware/predict.ts';
-import { memoryFootprint } from '../../sim/workload/accounting.ts';
+import { bytesPerWeight, memoryFootprint } from '../../sim/workload/accounting.ts';
 import { getModel } from '../../sim/workload/catalog.ts';
 
 const GIB = 2 ** 30;
@@ -43,5 +43,18 @@ describe('units without 4-bit weights (Hexagon before v73)', () => {
     const w8 = predict({ ...q, device: 'sa8295p', weight_bits: 8 });
     expect(w4.memory.weights_bytes).toBe(w8.memory.weights_bytes);
     expect(w4.weight_bits).toBe(4);
+  });
+});
+
+describe("llama.cpp's Q6_K output matrix", () => {
+  it('is 6.5 bit/weight whatever the body mix, so fewer body bits never make decode slower', () => {
+    for (const bits of [2, 3, 4]) {
+      const p = defaultPrecision(bits, 'llama.cpp');
+      expect(bytesPerWeight(p.embed_bits!, p.embed_group_size ?? p.group_size) * 8).toBeCloseTo(6.5, 9);
+    }
+    const q = { device: 'snapdragon-8-gen-3', unit: 'cpu' as const, model: 'llama-3.2-1b', runtime: 'llama.cpp' };
+    const rate = (b: number) => predict({ ...q, weight_bits: b }).decode_tok_s;
+    expect(rate(2)).toBeGreaterThanOrEqual(rate(3) - 1e-9);
+    expect(rate(3)).toBeGreaterThanOrEqual(rate(4) - 1e-9);
   });
 });

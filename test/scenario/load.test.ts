@@ -90,6 +90,16 @@ describe('scenario loading', () => {
     expect(() => loadScenario(undefined, { seed: 1.5 })).toThrow(/^--seed 1\.5: seed: expected int/);
   });
 
+  it('refuses overflowing quantities, a warm-up as long as the run, and min > max; extends can switch a distribution', () => {
+    const d = tempDir();
+    expect(() => loadScenario(undefined, { set: ['duration=1e400 s'] })).toThrow(/--set duration=1e400 s: duration: expected a finite time/);
+    expect(() => loadScenario(undefined, { set: ['duration=10 min', 'warmup=10 min'] })).toThrow(/warmup: expected a warm-up shorter than the duration/);
+    expect(() => loadScenario(undefined, { set: ['inference.requests.prompt_tokens={dist: uniform, min: 100, max: 10}'] })).toThrow(/prompt_tokens\.max: expected min <= max/);
+    writeFileSync(join(d, 'child.yaml'), `extends: ${join(ROOT, 'scenarios/quickstart.yaml')}\ninference:\n  requests:\n    prompt_tokens: { dist: fixed, value: 5 }\n`);
+    expect(loadScenario(join(d, 'child.yaml')).scenario.inference!.requests.prompt_tokens).toEqual({ dist: 'fixed', value: 5 });
+    expect(deepMerge({ p: { dist: 'lognormal', mean: 1, cv: 1 } }, { p: { dist: 'fixed', value: 5 } })).toEqual({ p: { dist: 'fixed', value: 5 } });
+  });
+
   it('deep-merges mappings and replaces lists', () => {
     expect(deepMerge({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] } });
   });

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { InputError } from '../../common/errors.ts';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { stringify as toYaml } from 'yaml';
@@ -45,7 +46,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const dir = new AtomicDir(dest);
     const started = new Date().toISOString();
     await prepareScenario(sc);
-    const result = runScenario(sc, { outDir: dir.tmp, trace: argv.trace });
+    const result = withFile(loaded.files[0]!, () => runScenario(sc, { outDir: dir.tmp, trace: argv.trace }));
     // A metric without a value (NaN: a mean or quantile of nothing, e.g. no request completed after
     // warm-up) is written as null: JSON has no NaN, and the key stays so every run of a scenario has the
     // same metric names. Readers (analysis/load.ts readRunFolder, sweep folders) take null as missing.
@@ -78,6 +79,16 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
   },
 };
+
+/** Run `f`; a scenario error it throws (bad input found while building) is prefixed with the scenario file. */
+export function withFile<T>(file: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputError && !e.message.startsWith(file)) throw new InputError(`${displayPath(file)}: ${e.message}`);
+    throw e;
+  }
+}
 
 function formatMetric(v: number): string {
   if (Number.isNaN(v)) return 'null (no samples)'; // as summary.json writes it

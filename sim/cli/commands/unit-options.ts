@@ -11,20 +11,23 @@ export interface UnitModelArgs {
   threads?: number;
 }
 
+/** Ids are lower case everywhere; `QNN` or `Llama-3.2-1B` name the same thing (as in measurement CSVs). */
+const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
+
 /**
  * The options that name one model on one device unit, shared by `predict` and
  * `roofline`. `weightBits` undefined makes --weight-bits required.
  */
 export function unitModelOptions<T>(y: Argv<T>, weightBits?: number) {
   return y
-    .option('device', { type: 'string', demandOption: true, describe: 'hardware profile id (`mei-sim list profiles`)' })
+    .option('device', { type: 'string', demandOption: true, coerce: lower, describe: 'hardware profile id (`mei-sim list profiles`)' })
     .option('unit', { type: 'string', choices: UNIT_NAMES as unknown as string[], demandOption: true, describe: 'unit of the device' })
-    .option('model', { type: 'string', demandOption: true, describe: 'model id (`mei-sim list models`)' })
+    .option('model', { type: 'string', demandOption: true, coerce: lower, describe: 'model id (`mei-sim list models`)' })
     .option('weight-bits', {
       type: 'number',
       ...(weightBits === undefined ? { demandOption: true } : { default: weightBits }),
       describe: 'bits per weight, 1 to 32: 16, 8, 4, 3, 2, or a fraction for a mixed format (4.5, 1.58)',
     })
-    .option('runtime', { type: 'string', describe: 'runtime profile id (`mei-sim list runtimes`: llama.cpp, qnn, mlc-llm, ...)' })
+    .option('runtime', { type: 'string', coerce: lower, describe: 'runtime profile id (`mei-sim list runtimes`: llama.cpp, qnn, mlc-llm, ...)' })
     .option('threads', { type: 'number', describe: 'CPU threads, at most the core count (default: the big cores); cpu unit only' });
 }

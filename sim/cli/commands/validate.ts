@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InputError } from '../../common/errors.ts';
 import { stringify } from 'csv-stringify/sync';
 import type { Argv, CommandModule } from 'yargs';
@@ -54,6 +55,8 @@ export function formatValidation(rep: ValidationReport): string {
 
 export async function runValidate(a: ValidateArgs): Promise<void> {
   if (!existsSync(a.file)) throw new InputError(`validate: no such file ${a.file}`);
+  if (!statSync(a.file).isFile()) throw new InputError(`validate: ${a.file} is not a file`);
+  if (a.out !== undefined && resolve(a.out) === resolve(a.file)) throw new InputError(`validate: --out ${a.out} is the input file; give another path for the predictions`);
   const rep = validateMeasurementsFile(a.file);
   if (a.out) {
     const cols = Object.keys(rep.predictions[0] ?? { line: 0 });
