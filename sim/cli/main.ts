@@ -40,7 +40,12 @@ export function buildCli(argv: string[]): Argv {
           .example('$0 validate measurements.csv --json', 'predicted vs measured prefill/decode rates, with MAPE'),
       handler: (a) => {
         const file = a.file as string;
-        if (file.toLowerCase().endsWith('.csv')) return runValidate({ file, json: a.json as boolean, out: a.out as string | undefined });
+        // Each form takes its own options; the other form's are refused rather than ignored.
+        if (file.toLowerCase().endsWith('.csv')) {
+          for (const k of ['seed', 'set'] as const) if (a[k] !== undefined) throw new InputError(`validate ${file}: --${k} applies to a scenario (.yaml), not to a measurements .csv`);
+          return runValidate({ file, json: a.json as boolean, out: a.out as string | undefined });
+        }
+        if (a.out !== undefined) throw new InputError(`validate ${file}: --out applies to a measurements .csv (the predictions it writes), not to a scenario`);
         return validateScenario({ ...(a as object), scenario: file });
       },
     })

@@ -57,4 +57,17 @@ describe('predict and roofline refuse impossible numbers', () => {
     expect(readFileSync(csv, 'utf8')).toBe(text);
     expect(cli(['validate', d]).code).toBe(2); // a folder
   });
+
+  it('validate refuses the options of its other form; roofline notes --threads off the CPU', () => {
+    const a = cli(['validate', 'scenarios/quickstart.yaml', '--out', join(tempDir(), 'x.csv')]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--out applies to a measurements \.csv/);
+    const b = cli(['validate', '../shared/reference/measurements-calibration.csv', '--seed', '3']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--seed applies to a scenario/);
+    const d = tempDir();
+    const r = cli(['roofline', '--device', 'snapdragon-8-gen-3', '--unit', 'gpu', '--model', 'llama-3.2-1b', '--threads', '3', '--out', join(d, 'r')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/--threads applies to the cpu unit only; ignored on gpu/);
+  });
 });

@@ -64,6 +64,7 @@ export const rooflineCommand: CommandModule<object, RooflineArgs> = {
     const unit = a.unit as UnitName;
     asInputError(() => checkQueryNumbers({ weight_bits: a.weightBits, prompt: a.prompt, context: a.context, threads: a.threads }));
     const ctx = asInputError(() => unitCtx(a.device, unit, a.runtime, a.weightBits, a.threads));
+    if (a.threads !== undefined && ctx.threads === 0) process.stderr.write(`note: --threads applies to the cpu unit only; ignored on ${unit}\n`);
     const arch = asInputError(() => getModel(a.model));
     const p = defaultPrecision(a.weightBits, a.runtime);
     // A model the unit cannot hold has no roofline to draw (predict refuses it the same way).
