@@ -240,6 +240,8 @@ export interface PredictResult {
   model: string;
   runtime: string | null;
   weight_bits: number;
+  /** Bits the unit actually holds the weights at (a unit without a narrower format widens them, e.g. a DSP without int4). */
+  stored_weight_bits: number;
   threads: number | null;
   prompt: number;
   gen: number;
@@ -268,10 +270,6 @@ export function storedWeightBits(device: string, unit: UnitName, weightBits: num
   return min !== undefined && weightBits < min ? min : weightBits;
 }
 
-/**
- * Predict prefill and decode of one model on one device unit. Throws
- * (ProfileError, UnknownModelError, FitError) when it cannot.
- */
 /** Bits per weight a query may ask for: 1 (binary) to 32 (fp32); fractions are mixed formats (1.58, 4.5, 4.85). */
 export const WEIGHT_BITS_RANGE = [1, 32] as const;
 
@@ -294,6 +292,10 @@ export function checkQueryNumbers(q: { weight_bits: number; prompt?: number; gen
   whole('context', q.context, 0);
 }
 
+/**
+ * Predict prefill and decode of one model on one device unit. Throws
+ * (ProfileError, UnknownModelError, FitError, RangeError, RuntimeTargetError) when it cannot.
+ */
 export function predict(q: PredictQuery, tweak?: TweakFn): PredictResult {
   checkQueryNumbers(q);
   const arch = getModel(q.model);
@@ -313,6 +315,7 @@ export function predict(q: PredictQuery, tweak?: TweakFn): PredictResult {
     model: q.model,
     runtime: q.runtime ?? null,
     weight_bits: q.weight_bits,
+    stored_weight_bits: bits,
     threads: ctx.threads > 0 ? ctx.threads : null,
     prompt,
     gen,

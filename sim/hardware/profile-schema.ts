@@ -143,6 +143,10 @@ const runtimeUnit = z.strictObject({
     .strictObject({ value: z.array(z.string().min(1)).min(1), source: z.string().min(1) })
     .optional()
     .describe("device vendors (a profile's `vendor`, matched by prefix) whose unit of this kind the runtime targets; absent: any"),
+  weight_bits: z
+    .strictObject({ value: z.tuple([z.number().min(1), z.number().min(1)]), source: z.string().min(1) })
+    .optional()
+    .describe('the [lowest, highest] bits per weight the runtime runs on this unit kind; absent: any'),
   compute: sourced('number', { min: 0 }).optional().describe('multiplier on eta_c'),
   memory: sourced('number', { min: 0 }).optional().describe('multiplier on eta_m'),
   overhead: sourced('number', { min: 0 }).optional().describe('multiplier on the per-operator overhead'),

@@ -315,6 +315,10 @@ export function resolveUnitCtx(
     throw new Error(`device ${profile.id} has no unit "${unitName}" (units: ${Object.keys(profile.units).join(', ')})${why ? `: not modelled, ${why}` : ''}`);
   }
   checkRuntimeTarget(profile, unitName, runtime);
+  const wb = runtime?.units[unitName]?.weight_bits;
+  if (wb && !(weightBits >= wb.value[0] && weightBits <= wb.value[1])) {
+    throw new RuntimeTargetError(`runtime ${runtime!.id} runs ${wb.value[0]}-${wb.value[1]} bit weights on a ${unitName}, not ${weightBits} (${wb.source})`);
+  }
   const isCpu = unitName === 'cpu' && (unit.clusters?.length ?? 0) > 0;
   const totalCores = unit.clusters?.reduce((s, c) => s + c.cores, 0) ?? 0;
   const t = isCpu ? Math.max(1, Math.min(totalCores, Math.round(threads ?? defaultThreads(unit)))) : 0;

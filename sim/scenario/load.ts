@@ -192,6 +192,8 @@ export function loadScenario(file: string | undefined, opts: LoadOptions = {}): 
   for (const src of chain) merged = deepMerge(merged, src.value) as Plain;
   delete merged.extends;
   const sets: { label: string; path: Path; value: unknown }[] = (opts.set ?? []).map((expr) => ({ label: `--set ${expr}`, ...parseSet(expr) }));
+  const ext = sets.find((x) => String(x.path[0]) === 'extends');
+  if (ext) throw new InputError(`${ext.label}: extends is read from the scenario file before any --set; write it in the file`);
   if (opts.seed !== undefined) sets.push({ label: `--seed ${opts.seed}`, path: ['seed'], value: opts.seed });
   for (const s of sets) setIn(merged, s.path, s.value);
   const where = locator(chain, sets);

@@ -6,6 +6,7 @@ import { topologySchema } from '../network/schema.ts';
 import { trainingSchema } from '../training/schema.ts';
 import { quantity } from '../common/units.ts';
 import { loadProfile } from '../hardware/profiles.ts';
+import { getModel } from '../workload/catalog.ts';
 
 /**
  * The root scenario schema. Each domain contributes its section; unknown keys
@@ -37,6 +38,19 @@ export const scenarioSchema = z.strictObject({
     if (present[key] === undefined) continue;
     for (const n of needs) {
       if (present[n] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `needs a "${n}" section (${HOLDS[n]}), which this scenario lacks` });
+    }
+  }
+  // Speculative decoding verifies the draft's tokens with the target: both need one tokenizer
+  // (checked as the same vocabulary size).
+  const inf = sc.inference;
+  if (inf !== undefined && (inf.mode === 'speculative' || inf.mode === 'adaptive')) {
+    const draft = getModel(inf.speculative.draft_model);
+    for (const t of inf.models?.map((m) => m.model) ?? [inf.model]) {
+      const target = getModel(t);
+      if (target.vocab !== draft.vocab) {
+        ctx.addIssue({ code: 'custom', path: ['inference', 'speculative', 'draft_model'], message: `the draft model ${draft.id} (vocabulary ${draft.vocab}) does not share the tokenizer of the target ${target.id} (vocabulary ${target.vocab}); pick a draft of the same family` });
+        break;
+      }
     }
   }
   // An explicit server unit must exist on the server device (left out, the server takes its gpu, else npu, cpu, dsp).

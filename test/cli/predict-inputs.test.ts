@@ -70,4 +70,14 @@ describe('predict and roofline refuse impossible numbers', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/--threads applies to the cpu unit only; ignored on gpu/);
   });
+
+  it('a runtime outside its weight widths is refused, and a widened format is said', () => {
+    const t = cli(['predict', ...base, '--weight-bits', '16', '--runtime', 't-mac']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/runtime t-mac runs 1-4 bit weights on a cpu, not 16/);
+    const dsp = cli(['predict', '--device', 'snapdragon-865', '--unit', 'dsp', '--model', 'llama-3.2-1b', '--weight-bits', '4', '--json']);
+    expect(dsp.code).toBe(0);
+    expect(dsp.stderr).toMatch(/snapdragon-865 dsp has no 4-bit format; the weights are held and computed at 8 bits/);
+    expect(JSON.parse(dsp.stdout).stored_weight_bits).toBe(8);
+  });
 });

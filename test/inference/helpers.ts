@@ -27,6 +27,8 @@ export function base(users = 1): Record<string, unknown> {
     inference: {
       mode: 'edge',
       model: 'llama-2-7b',
+      // a draft with the target's tokenizer (Llama-2's 32,000 tokens), as speculative decoding needs
+      speculative: { draft_model: 'tinyllama-1.1b' },
       requests: {
         arrivals: 'closed',
         think_time: '1 s',

@@ -115,10 +115,10 @@ describe('modes', () => {
   });
 
   it('adaptive: a good channel sends requests to the edge; a 1 kbit/s uplink keeps them on the phone', () => {
-    const good = simulate({ duration: '2 min', inference: { mode: 'adaptive', model: 'llama-3.2-1b' } }, 4).metrics;
+    const good = simulate({ duration: '2 min', inference: { mode: 'adaptive', model: 'llama-3.2-1b', speculative: { draft_model: 'llama-3.2-1b' } } }, 4).metrics;
     expect(good.mode_share_edge).toBeGreaterThan(0.9);
     const bad = simulate(
-      { duration: '2 min', topology: { radio: { uplink_bandwidth: '1 kHz', latency: '50 ms' }, channel: { max_spectral_efficiency: 1 } }, inference: { mode: 'adaptive', model: 'llama-3.2-1b' } },
+      { duration: '2 min', topology: { radio: { uplink_bandwidth: '1 kHz', latency: '50 ms' }, channel: { max_spectral_efficiency: 1 } }, inference: { mode: 'adaptive', model: 'llama-3.2-1b', speculative: { draft_model: 'llama-3.2-1b' } } },
       4,
     ).metrics;
     expect(bad.mode_share_on_device).toBeGreaterThan(0.9);

@@ -100,6 +100,13 @@ describe('scenario loading', () => {
     expect(deepMerge({ p: { dist: 'lognormal', mean: 1, cv: 1 } }, { p: { dist: 'fixed', value: 5 } })).toEqual({ p: { dist: 'fixed', value: 5 } });
   });
 
+  it('a speculative draft must share the target\'s tokenizer; extends cannot come from --set', () => {
+    expect(() => loadScenario(join(ROOT, 'scenarios/inference-modes.yaml'), { set: ['inference.mode=speculative', 'inference.speculative.draft_model=qwen2.5-0.5b'] })).toThrow(
+      /inference\.speculative\.draft_model: the draft model qwen2\.5-0\.5b \(vocabulary 151936\) does not share the tokenizer of the target llama-3\.2-3b/,
+    );
+    expect(() => loadScenario(undefined, { set: ['extends=other.yaml'] })).toThrow(/--set extends=other\.yaml: extends is read from the scenario file/);
+  });
+
   it('deep-merges mappings and replaces lists', () => {
     expect(deepMerge({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] } });
   });

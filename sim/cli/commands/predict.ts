@@ -63,6 +63,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       gen: a.gen,
     }));
     // Say what was not used as asked, so a sweep over threads does not silently plot a flat line.
+    if (r.stored_weight_bits !== r.weight_bits) process.stderr.write(`note: ${a.device} ${a.unit} has no ${r.weight_bits}-bit format; the weights are held and computed at ${r.stored_weight_bits} bits\n`);
     if (a.threads !== undefined && r.threads === null) process.stderr.write(`note: --threads applies to the cpu unit only; ignored on ${a.unit}\n`);
     else if (a.threads !== undefined && r.threads !== null && r.threads < a.threads) process.stderr.write(`note: --threads ${a.threads} is more than the ${r.threads} cores of ${a.device}; using ${r.threads}\n`);
     const h = heldoutError(fittedDirOf(), a.runtime, a.unit) ?? null;
