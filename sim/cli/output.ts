@@ -1,9 +1,7 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../common/errors.ts';
-import { assertReplaceable, markOutputFolder, OUTPUT_MARKER } from '../common/output-folder.ts';
-
-export { assertReplaceable, isMeiSimOutput, markOutputFolder, OUTPUT_MARKER } from '../common/output-folder.ts';
+import { assertReplaceable, markOutputFolder } from '../common/output-folder.ts';
 
 /** mkdir -p that stops with the error instead of looping where the file system refuses (e.g. under /proc). */
 export function ensureDir(dir: string): void {

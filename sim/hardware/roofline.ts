@@ -289,15 +289,19 @@ export class RuntimeTargetError extends Error {
 
 /**
  * Throws a RuntimeTargetError unless `runtime` runs on this kind of unit (its profile lists the kind)
- * of this device's vendor (the kind's `vendors`, when listed).
+ * of this device's vendor (the kind's `vendors`, when listed), at this weight width (`weight_bits`, when listed).
  */
-export function checkRuntimeTarget(profile: HardwareProfile, unitName: UnitName, runtime: RuntimeProfile | undefined): void {
+export function checkRuntimeTarget(profile: HardwareProfile, unitName: UnitName, runtime: RuntimeProfile | undefined, weightBits?: number): void {
   if (!runtime) return;
   const u = runtime.units[unitName];
   if (!u) throw new RuntimeTargetError(`runtime ${runtime.id} does not run on a ${unitName} unit (it runs on: ${Object.keys(runtime.units).join(', ')})`);
   const vendors = u.vendors?.value;
   if (vendors && !vendors.some((v) => profile.vendor.toLowerCase().startsWith(v.toLowerCase()))) {
     throw new RuntimeTargetError(`runtime ${runtime.id} runs on the ${unitName} of ${vendors.join(', ')} devices only; ${profile.id} is a ${profile.vendor} device (${u.vendors!.source})`);
+  }
+  const wb = u.weight_bits;
+  if (wb && weightBits !== undefined && !(weightBits >= wb.value[0] && weightBits <= wb.value[1])) {
+    throw new RuntimeTargetError(`runtime ${runtime.id} runs ${wb.value[0]}-${wb.value[1]} bit weights on a ${unitName}, not ${weightBits} (${wb.source})`);
   }
 }
 
@@ -314,11 +318,7 @@ export function resolveUnitCtx(
     const why = profile.unmodelled_units?.[unitName];
     throw new Error(`device ${profile.id} has no unit "${unitName}" (units: ${Object.keys(profile.units).join(', ')})${why ? `: not modelled, ${why}` : ''}`);
   }
-  checkRuntimeTarget(profile, unitName, runtime);
-  const wb = runtime?.units[unitName]?.weight_bits;
-  if (wb && !(weightBits >= wb.value[0] && weightBits <= wb.value[1])) {
-    throw new RuntimeTargetError(`runtime ${runtime!.id} runs ${wb.value[0]}-${wb.value[1]} bit weights on a ${unitName}, not ${weightBits} (${wb.source})`);
-  }
+  checkRuntimeTarget(profile, unitName, runtime, weightBits);
   const isCpu = unitName === 'cpu' && (unit.clusters?.length ?? 0) > 0;
   const totalCores = unit.clusters?.reduce((s, c) => s + c.cores, 0) ?? 0;
   const t = isCpu ? Math.max(1, Math.min(totalCores, Math.round(threads ?? defaultThreads(unit)))) : 0;

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor, formatError } from '../../sim/cli/errors.ts';
-import { AtomicDir, assertReplaceable, OUTPUT_MARKER } from '../../sim/cli/output.ts';
+import { AtomicDir } from '../../sim/cli/output.ts';
+import { assertReplaceable, OUTPUT_MARKER } from '../../sim/common/output-folder.ts';
 import { cli, tempDir } from '../helpers.ts';
 
 const QS = 'scenarios/quickstart.yaml';

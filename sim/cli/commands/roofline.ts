@@ -4,7 +4,7 @@ import { roofline as rooflineSpec } from '../../../analysis/plot/kinds.ts';
 import { renderSpec } from '../../../analysis/plot/render.ts';
 import { asInputError, cachedDecodeOps, cachedPrefillOps, checkQueryNumbers, defaultPrecision, unitCtx } from '../../hardware/predict.ts';
 import type { UnitName } from '../../hardware/profile-schema.ts';
-import { unitModelOptions, type UnitModelArgs } from './unit-options.ts';
+import { noteThreads, unitModelOptions, type UnitModelArgs } from './unit-options.ts';
 import { opBytes, opFlopsEff, opTimes, type UnitCtx } from '../../hardware/roofline.ts';
 import { getModel } from '../../workload/catalog.ts';
 import { assertReplaceable, markOutputFolder } from '../../common/output-folder.ts';
@@ -64,7 +64,7 @@ export const rooflineCommand: CommandModule<object, RooflineArgs> = {
     const unit = a.unit as UnitName;
     asInputError(() => checkQueryNumbers({ weight_bits: a.weightBits, prompt: a.prompt, context: a.context, threads: a.threads }));
     const ctx = asInputError(() => unitCtx(a.device, unit, a.runtime, a.weightBits, a.threads));
-    if (a.threads !== undefined && ctx.threads === 0) process.stderr.write(`note: --threads applies to the cpu unit only; ignored on ${unit}\n`);
+    noteThreads(a, ctx.threads);
     const arch = asInputError(() => getModel(a.model));
     const p = defaultPrecision(a.weightBits, a.runtime);
     // A model the unit cannot hold has no roofline to draw (predict refuses it the same way).

@@ -31,3 +31,13 @@ export function unitModelOptions<T>(y: Argv<T>, weightBits?: number) {
     .option('runtime', { type: 'string', coerce: lower, describe: 'runtime profile id (`mei-sim list runtimes`: llama.cpp, qnn, mlc-llm, ...)' })
     .option('threads', { type: 'number', describe: 'CPU threads, at most the core count (default: the big cores); cpu unit only' });
 }
+
+/**
+ * Say on stderr when --threads was not used as given (`used`: the threads the unit context runs, 0 or
+ * null off the CPU), so a sweep over threads does not silently plot a flat line.
+ */
+export function noteThreads(a: UnitModelArgs, used: number | null): void {
+  if (a.threads === undefined) return;
+  if (!used) process.stderr.write(`note: --threads applies to the cpu unit only; ignored on ${a.unit}\n`);
+  else if (used < a.threads) process.stderr.write(`note: --threads ${a.threads} is more than the ${used} cores of ${a.device}; using ${used}\n`);
+}
