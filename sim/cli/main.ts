@@ -26,8 +26,19 @@ function report(err: unknown): never {
   process.exit(exitCodeFor(err));
 }
 
-export function buildCli(argv: string[]): Argv {
-  return yargs(argv)
+/** The text the user typed after `--name` (or in `--name=text`), for messages about a value yargs could not parse. */
+function rawValue(args: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+    if (a === `--${name}`) return args[i + 1];
+  }
+  return undefined;
+}
+
+export function buildCli(args: string[]): Argv {
+  const y: Argv = yargs(args);
+  return y
     .scriptName('mei-sim')
     .usage('$0 <command> [options]\n\nSimulate LLM caching, delivery, inference and training at the mobile network edge.')
     .command(runCommand)
@@ -61,11 +72,23 @@ export function buildCli(argv: string[]): Argv {
     .command(workerCommand)
     .command(calibrateCommand)
     .option('debug', { type: 'boolean', default: false, describe: 'print stack traces of internal errors' })
-    // An empty path would mean the current folder: refused for every command that writes.
     .middleware((argv) => {
+      // An empty path would mean the current folder: refused for every command that writes.
       for (const k of ['out', 'reference']) {
         const v = argv[k];
         if (typeof v === 'string' && v.trim() === '') throw new InputError(`--${k}: expected a path, got an empty string`);
+      }
+      // yargs turns a repeated single-valued option into an array and a non-number into NaN; say so instead.
+      const opts = (y as unknown as { getOptions(): { array: string[]; number: string[] } }).getOptions();
+      for (const [k, v] of Object.entries(argv)) {
+        if (k === '_' || k === '$0' || opts.array.includes(k) || !Array.isArray(v)) continue;
+        const distinct = [...new Set(v.map(String))];
+        if (distinct.length > 1) throw new InputError(`--${k} was given ${v.length} times (${distinct.join(', ')}); give it once`);
+        argv[k] = v[0];
+      }
+      for (const k of opts.number) {
+        const v = argv[k];
+        if (typeof v === 'number' && Number.isNaN(v)) throw new InputError(`--${k} ${JSON.stringify(rawValue(args, k) ?? '')}: expected a number`);
       }
     }, true)
     .demandCommand(1, 'give a command; `mei-sim run` runs the default scenario')

@@ -32,6 +32,18 @@ describe('predict and roofline refuse impossible numbers', () => {
     expect(gpu.stderr).toMatch(/--threads applies to the cpu unit only; ignored on gpu/);
   });
 
+  it('a repeated single-valued option or a non-number is refused by name (exit 2), not taken as an array or NaN', () => {
+    const twice = cli(['predict', ...base, '--unit', 'gpu', '--weight-bits', '4']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/--unit was given 2 times \(cpu, gpu\); give it once/);
+    const same = cli(['predict', ...base, '--unit', 'cpu', '--weight-bits', '4', '--json']);
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout).unit).toBe('cpu');
+    const nan = cli(['sweep', 'scenarios/sweeps/quickstart-load.yaml', '--workers=abc', '--out', join(tempDir(), 's')]);
+    expect(nan.code).toBe(2);
+    expect(nan.stderr).toMatch(/--workers "abc": expected a number/);
+  });
+
   it('roofline refuses a model the unit cannot hold and a zero-token prompt, and writes nothing', () => {
     const d = tempDir();
     const big = cli(['roofline', '--device', 'raspberry-pi-5', '--unit', 'cpu', '--model', 'llama-2-70b', '--weight-bits', '16', '--out', join(d, 'a')]);
