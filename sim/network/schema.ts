@@ -3,12 +3,25 @@ import { deviceId } from '../hardware/refs.ts';
 import { quantity } from '../common/units.ts';
 import { mobilitySchema } from './mobility-schema.ts';
 
-/** Points in metres: [[x, y], ...]. */
+/** Points in metres: [[x, y], ...]. List positions may lie outside the area, which bounds grid and uniform placement and mobility. */
 const positions = z.array(z.tuple([z.number(), z.number()])).min(1);
+
+/** Counts when the scenario gives none (grid servers, uniform users). */
+export const DEFAULT_SERVER_COUNT = 1;
+export const DEFAULT_USER_COUNT = 10;
+
+/** A list layout needs positions and takes its count from them; other layouts take no positions (they would be ignored). */
+function listChecks(isList: boolean, what: string, count: number | undefined, pos: readonly unknown[] | undefined, ctx: z.RefinementCtx): void {
+  if (isList && pos === undefined) ctx.addIssue({ code: 'custom', path: ['positions'], message: `${what} needs positions: [[x, y], ...] in metres` });
+  if (isList && pos !== undefined && count !== undefined && count !== pos.length) {
+    ctx.addIssue({ code: 'custom', path: ['count'], message: `count ${count} does not match the ${pos.length} position(s) of ${what}; leave count out or make them agree` });
+  }
+  if (!isList && pos !== undefined) ctx.addIssue({ code: 'custom', path: ['positions'], message: `positions apply to ${what} only; they would be ignored here` });
+}
 
 export const serversSchema = z.strictObject({
   layout: z.enum(['grid', 'list', 'ppp']).prefault('grid').describe('grid: a square grid over the area; list: `positions`; ppp: Poisson point process with `density`'),
-  count: z.number().int().min(1).max(100_000).default(1).describe('number of base stations with edge servers (grid); at most 100 000'),
+  count: z.number().int().min(1).max(100_000).optional().describe(`number of base stations with edge servers (grid; default ${DEFAULT_SERVER_COUNT}); at most 100 000. With layout: list it is the number of positions, and if given must match it`),
   positions: positions.optional().describe('list layout: server positions in metres'),
   density: quantity('rate', { gt: 0 }).optional().describe('ppp layout: servers per square metre (given as a number)'),
   device: deviceId().prefault('l4').describe('hardware profile id of each edge server (see `mei-sim list profiles`)'),
@@ -16,15 +29,18 @@ export const serversSchema = z.strictObject({
   bandwidth: quantity('frequency', { gt: 0 }).prefault('20 MHz').describe('cell bandwidth'),
   tx_power: quantity('power', { gt: 0 }).prefault('46 dBm').describe('base station transmit power'),
   range: quantity('distance', { gt: 0 }).optional().describe('coverage radius; default: unlimited (nearest server serves)'),
+}).superRefine((s, ctx) => {
+  listChecks(s.layout === 'list', 'layout: list', s.count, s.positions, ctx);
+  if (s.density !== undefined && s.layout !== 'ppp') ctx.addIssue({ code: 'custom', path: ['density'], message: `density applies to layout: ppp; this layout is ${s.layout}` });
 });
 
 export const usersSchema = z.strictObject({
-  count: z.number().int().min(1).max(10_000_000).default(10).describe('number of users; at most 10 000 000 (their state is held in memory)'),
+  count: z.number().int().min(1).max(10_000_000).optional().describe(`number of users (default ${DEFAULT_USER_COUNT}); at most 10 000 000 (their state is held in memory). With placement: list it is the number of positions, and if given must match it`),
   placement: z.enum(['uniform', 'list']).prefault('uniform'),
   positions: positions.optional().describe('list placement: user positions in metres'),
   device: deviceId().prefault('snapdragon-8-gen-3').describe('hardware profile id of user devices'),
   mobility: mobilitySchema.prefault({}).describe('how users move'),
-});
+}).superRefine((u, ctx) => listChecks(u.placement === 'list', 'placement: list', u.count, u.positions, ctx));
 
 export const channelSchema = z.strictObject({
   pathloss: z

@@ -1,6 +1,6 @@
 import type { Rng } from '../engine/rng.ts';
 import { gridPoints, nearest, pointsFromList, poissonPoints, uniformPoints, withinRange, type Points } from './geometry.ts';
-import type { TopologySpec } from './schema.ts';
+import { DEFAULT_SERVER_COUNT, DEFAULT_USER_COUNT, type TopologySpec } from './schema.ts';
 
 /** Where base stations (with edge servers) and users are, and who serves whom. */
 export class Topology {
@@ -20,10 +20,10 @@ export class Topology {
       if (!s.positions) throw new Error('topology.servers.positions is required for layout: list');
       this.servers = pointsFromList(s.positions);
     } else if (s.layout === 'ppp') {
-      const p = poissonPoints(rngFor('topology:servers:positions'), s.density ?? s.count / (side * side), side);
+      const p = poissonPoints(rngFor('topology:servers:positions'), s.density ?? (s.count ?? DEFAULT_SERVER_COUNT) / (side * side), side);
       this.servers = p.x.length > 0 ? p : gridPoints(1, side);
     } else {
-      this.servers = gridPoints(s.count, side);
+      this.servers = gridPoints(s.count ?? DEFAULT_SERVER_COUNT, side);
     }
     const u = spec.users;
     if (u.placement === 'list') {
@@ -31,9 +31,10 @@ export class Topology {
       this.users = pointsFromList(u.positions);
     } else {
       // One stream per user, so adding users never moves existing ones.
-      const x = new Float64Array(u.count);
-      const y = new Float64Array(u.count);
-      for (let i = 0; i < u.count; i++) {
+      const n = u.count ?? DEFAULT_USER_COUNT;
+      const x = new Float64Array(n);
+      const y = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
         const p = uniformPoints(rngFor(`user:${i}:position`), 1, side);
         x[i] = p.x[0]!;
         y[i] = p.y[0]!;

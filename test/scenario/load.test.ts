@@ -86,6 +86,13 @@ describe('scenario loading', () => {
     expect(bad('f', 'name: f\nduration: .inf\n')).toThrow(/f\.yaml:2:11: duration: expected a time: a finite number in s .*; got number Infinity/);
     // absurd sizes stop at the schema, not in a typed-array allocation
     expect(bad('g', 'name: g\nduration: 1 min\ntopology: { users: { count: 1e12 } }\n')).toThrow(/topology\.users\.count: Too big/);
+    // a list layout takes its count from its positions; positions or density another layout would ignore are refused
+    const list = bad('h', 'name: h\nduration: 1 min\ntopology:\n  servers: { layout: grid, positions: [[0, 0]], density: 1e-6 }\n  users: { count: 3, placement: list, positions: [[1, 2], [3, 4]] }\n');
+    expect(list).toThrow(/h\.yaml:4:39: topology\.servers\.positions: positions apply to layout: list only/);
+    expect(list).toThrow(/h\.yaml:4:58: topology\.servers\.density: density applies to layout: ppp; this layout is grid/);
+    expect(list).toThrow(/h\.yaml:5:19: topology\.users\.count: count 3 does not match the 2 position\(s\) of placement: list/);
+    expect(bad('i', 'name: i\nduration: 1 min\ntopology: { users: { placement: list } }\n')).toThrow(/topology\.users\.positions: placement: list needs positions/);
+    expect(bad('j', 'name: j\nduration: 1 min\ntopology: { users: { placement: list, positions: [[1, 2], [3, 4]] } }\n')().scenario.topology!.users.count).toBeUndefined();
     // a bad --seed is blamed on the flag, not on the file
     expect(() => loadScenario(undefined, { seed: 1.5 })).toThrow(/^--seed 1\.5: seed: expected int/);
   });
