@@ -299,9 +299,12 @@ export function checkRuntimeTarget(profile: HardwareProfile, unitName: UnitName,
   if (vendors && !vendors.some((v) => profile.vendor.toLowerCase().startsWith(v.toLowerCase()))) {
     throw new RuntimeTargetError(`runtime ${runtime.id} runs on the ${unitName} of ${vendors.join(', ')} devices only; ${profile.id} is a ${profile.vendor} device (${u.vendors!.source})`);
   }
-  const wb = u.weight_bits;
+  // A device's own width range (e.g. RKLLM runs only w8a8 on the RK3588's NPU) narrows the unit kind's.
+  const onDevice = runtime.devices?.[profile.id]?.[unitName]?.weight_bits;
+  const wb = onDevice ?? u.weight_bits;
   if (wb && weightBits !== undefined && !(weightBits >= wb.value[0] && weightBits <= wb.value[1])) {
-    throw new RuntimeTargetError(`runtime ${runtime.id} runs ${wb.value[0]}-${wb.value[1]} bit weights on a ${unitName}, not ${weightBits} (${wb.source})`);
+    const range = wb.value[0] === wb.value[1] ? `${wb.value[0]}` : `${wb.value[0]}-${wb.value[1]}`;
+    throw new RuntimeTargetError(`runtime ${runtime.id} runs ${range} bit weights on ${onDevice ? `the ${unitName} of ${profile.id}` : `a ${unitName}`}, not ${weightBits} (${wb.source})`);
   }
 }
 

@@ -87,6 +87,11 @@ describe('predict and roofline refuse impossible numbers', () => {
     const t = cli(['predict', ...base, '--weight-bits', '16', '--runtime', 't-mac']);
     expect(t.code).toBe(2);
     expect(t.stderr).toMatch(/runtime t-mac runs 1-4 bit weights on a cpu, not 16/);
+    // a device's own range narrows the kind's: RKLLM has w4a16 on the RK3576 but only w8a8 on the RK3588
+    const rk = (device: string) => cli(['predict', '--device', device, '--unit', 'npu', '--model', 'qwen3-0.6b', '--weight-bits', '4', '--runtime', 'rkllm']);
+    expect(rk('rk3588').code).toBe(2);
+    expect(rk('rk3588').stderr).toMatch(/runtime rkllm runs 8 bit weights on the npu of rk3588, not 4 \(https:\/\/github\.com\/airockchip\/rknn-llm\/issues\/186/);
+    expect(rk('rk3576').code).toBe(0);
     const dsp = cli(['predict', '--device', 'snapdragon-865', '--unit', 'dsp', '--model', 'llama-3.2-1b', '--weight-bits', '4', '--json']);
     expect(dsp.code).toBe(0);
     expect(dsp.stderr).toMatch(/snapdragon-865 dsp has no 4-bit format; the weights are held and computed at 8 bits/);
