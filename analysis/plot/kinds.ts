@@ -14,6 +14,8 @@ export const FONT_FAMILY = 'DejaVu Sans';
 
 export interface CommonOptions {
   title?: string;
+  /** A line under the title (e.g. which points average fewer runs). */
+  subtitle?: string;
   width?: number;
   height?: number;
 }
@@ -76,7 +78,7 @@ function base(o: CommonOptions, width = 480, height = 300): VlSpec {
       title: { fontSize: 14 },
     },
   };
-  if (o.title) spec.title = o.title;
+  if (o.title) spec.title = o.subtitle ? { text: o.title, subtitle: o.subtitle, subtitleFontSize: 11 } : o.title;
   return spec;
 }
 

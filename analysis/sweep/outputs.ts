@@ -160,7 +160,7 @@ export function sweepCharts(summary: readonly AggregateRow[], info: SweepInfo, p
       spec = heatmap(rows, { x: p.x, y: p.y, value: 'mean', valueTitle: `mean ${titleFromField(metric)}`, title });
     } else {
       const s = withSeries(rows, info, [p.x], p.series);
-      const common = { title, lo: 'ci95_lo', hi: 'ci95_hi', series: s.series };
+      const common = { title, subtitle: partialNote(s.rows, p.x, s.series), lo: 'ci95_lo', hi: 'ci95_hi', series: s.series };
       spec =
         p.kind === 'line'
           ? lineWithCI(s.rows, { ...common, x: p.x, y: 'mean', yTitle: `${titleFromField(metric)}, mean ± 95% CI`, logX: p.log_x, logY: p.log_y })
@@ -169,6 +169,18 @@ export function sweepCharts(summary: readonly AggregateRow[], info: SweepInfo, p
     out.push({ name, title, spec });
   }
   return out;
+}
+
+/**
+ * Points whose mean leaves runs out (the metric had no finite value in them: e.g. no training round
+ * finished in the horizon), said under the title, since such a point and its neighbours average different runs.
+ */
+export function partialNote(rows: readonly Row[], x: string, series: string | undefined): string | undefined {
+  const partial = rows.filter((r) => Number(r.n_nonfinite) > 0);
+  if (partial.length === 0) return undefined;
+  const shown = partial.slice(0, 3).map((r) => `${series !== undefined ? `${cellText(r[series])} ` : ''}at ${x} = ${cellText(r[x])}: ${Number(r.n)} of ${Number(r.n) + Number(r.n_nonfinite)}`);
+  const more = partial.length > shown.length ? `, and ${partial.length - shown.length} more` : '';
+  return `Runs without a value left out of ${partial.length === 1 ? 'a point' : `${partial.length} points`} (${shown.join('; ')}${more}); see n_nonfinite in summary.csv`;
 }
 
 /** Metrics with finite means that are not the same constant at every point (those make empty plots). */

@@ -239,3 +239,21 @@ describe('CI bands of quantities that do not go negative', () => {
     expect(values([row(1, -1650, -0.2), row(2, 0.5, 0.3)])).toContain('-1650');
   });
 });
+
+describe('points that average fewer runs', () => {
+  it('are named under the title, with n of the runs; a plot where every run gave a value has no subtitle', async () => {
+    const row = (policy: string, x: number, n: number, nn: number) => ({ metric: 'round_time_s', x, policy, n, n_nonfinite: nn, mean: 1, sd: 1, ci95_lo: 0.5, ci95_hi: 3, half_width: 2, p05: 0.2, p50: 1, p95: 2 });
+    const info = { parameters: ['x'], policy_column: 'policy' };
+    const plot = { kind: 'line' as const, x: 'x', y: 'round_time_s', series: 'policy', log_x: false, log_y: false };
+    const title = (rows: ReturnType<typeof row>[]) => sweepCharts(rows, info, [plot])[0]!.spec.title as { text: string; subtitle: string } | string;
+    expect(title([row('fl', 1, 5, 0), row('sl', 1, 5, 0)])).toBe('round time (s) vs x');
+    const t = title([row('fl', 1, 5, 0), row('sl', 1, 4, 1), row('sl', 2, 3, 2)]);
+    expect(typeof t).toBe('object');
+    expect((t as { subtitle: string }).subtitle).toBe('Runs without a value left out of 2 points (sl at x = 1: 4 of 5; sl at x = 2: 3 of 5); see n_nonfinite in summary.csv');
+    // vega renders the subtitle (no exception, text in the SVG)
+    const { renderSpec } = await import('../../analysis/plot/render.ts');
+    const d = tempDir();
+    await renderSpec(sweepCharts([row('fl', 1, 5, 0), row('sl', 1, 4, 1)], info, [plot])[0]!.spec, join(d, 'p'));
+    expect(readFileSync(join(d, 'p.svg'), 'utf8')).toContain('4 of 5');
+  });
+});
