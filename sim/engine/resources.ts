@@ -206,8 +206,14 @@ const PS_TIME_EPS = 1e-12;
  * `setMaxRate` or `setCapacity`; then every flow's remaining size is brought
  * up to date (O(n_active)) and the single pending completion event is moved.
  * Flow ids are numbers chosen by the caller and must be unique among active
- * flows. A flow with efficiency 0 still holds its share of the resource (a
- * user out of coverage that the scheduler keeps serving); abort it to free it.
+ * flows. A flow with efficiency 0 (a user out of coverage) is not scheduled: it
+ * takes no share and waits, until `setEfficiency` raises it or it is aborted.
+ *
+ * Groups: flows started with the same `group` (>= 0, e.g. one phone's uplink
+ * transfers) share one share between them: the capacity is split equally among
+ * groups (a flow without a group is its own), and a group's share equally among
+ * its flows, each converting it at the group share's efficiency. Caps
+ * (water-filling) ignore groups.
  */
 const PS_TRACE_KINDS: readonly string[] = ['flow-completion'];
 
@@ -239,7 +245,11 @@ export class PsLink implements EventTarget {
   private cap: Float64Array;
   private rateArr: Float64Array;
   private order: Float64Array; // start sequence, to report simultaneous completions in start order
+  private grp: Float64Array; // group of the flow, -1 for none
   private startSeq = 0;
+  /** Scheduled (efficiency > 0) flows per group, and the number of sharing units: groups with such flows plus ungrouped scheduled flows. */
+  private readonly groupFlows = new Map<number, number>();
+  private units = 0;
   private readonly slotOf = new Map<number, number>();
   private lastUpdate: number;
   private pendingEvent: EventId = -1;
@@ -269,6 +279,7 @@ export class PsLink implements EventTarget {
     this.cap = new Float64Array(c);
     this.rateArr = new Float64Array(c);
     this.order = new Float64Array(c);
+    this.grp = new Float64Array(c);
     this.doneBuf = new Float64Array(c);
     this.doneOrder = new Float64Array(c);
     this.lastUpdate = engine.now;
@@ -301,9 +312,9 @@ export class PsLink implements EventTarget {
 
   /**
    * Start a flow of `size` units. Its rate is its equal share of the capacity
-   * times `efficiency`, at most `maxRate` (units/s).
+   * times `efficiency`, at most `maxRate` (units/s); flows of one `group` (>= 0) share one share.
    */
-  start(flow: number, size: number, efficiency = 1, maxRate = Number.POSITIVE_INFINITY): void {
+  start(flow: number, size: number, efficiency = 1, maxRate = Number.POSITIVE_INFINITY, group = -1): void {
     if (!(size >= 0) || !Number.isFinite(size)) throw new RangeError(`PsLink.start: size must be finite and >= 0, got ${size}`);
     if (!(efficiency >= 0)) throw new RangeError(`PsLink.start: efficiency must be >= 0, got ${efficiency}`);
     if (!(maxRate > 0)) throw new RangeError(`PsLink.start: maxRate must be > 0, got ${maxRate}`);
@@ -317,8 +328,10 @@ export class PsLink implements EventTarget {
     this.eff[i] = efficiency;
     this.cap[i] = maxRate;
     this.order[i] = this.startSeq++;
+    this.grp[i] = group;
     if (maxRate !== Number.POSITIVE_INFINITY) this.cappedCount++;
     this.slotOf.set(flow, i);
+    this.enter(i);
     this.reallocate();
   }
 
@@ -353,7 +366,9 @@ export class PsLink implements EventTarget {
     const i = this.slotOf.get(flow);
     if (i === undefined) throw new Error(`PsLink.setEfficiency: flow ${flow} is not active`);
     this.advance();
+    this.leave(i);
     this.eff[i] = efficiency;
+    this.enter(i);
     this.reallocate();
   }
 
@@ -457,11 +472,21 @@ export class PsLink implements EventTarget {
     let used = 0; // resource units in use
     if (n > 0) {
       if (this.cappedCount === 0) {
-        const share = this.capacity / n;
+        const units = this.units;
+        const share = units > 0 ? this.capacity / units : 0;
         const f = this.effOfShare;
-        if (f === null) for (let i = 0; i < n; i++) rateArr[i] = share * eff[i]!;
-        else for (let i = 0; i < n; i++) rateArr[i] = share * f(eff[i]!, 1 / n);
-        used = this.capacity;
+        const grp = this.grp;
+        for (let i = 0; i < n; i++) {
+          const e = eff[i]!;
+          if (!(e > 0)) {
+            rateArr[i] = 0;
+            continue;
+          }
+          const g = grp[i]!;
+          const k = g < 0 ? 1 : this.groupFlows.get(g)!;
+          rateArr[i] = (share / k) * (f === null ? e : f(e, 1 / units));
+        }
+        used = units > 0 ? this.capacity : 0;
       } else used = this.waterFill();
     }
     this.useTw.set(now, this.capacity > 0 ? used / this.capacity : 0);
@@ -498,8 +523,13 @@ export class PsLink implements EventTarget {
     const eff = this.eff;
     const cap = this.cap;
     let left = this.capacity;
-    let free = n;
-    for (let i = 0; i < n; i++) rateArr[i] = -1;
+    let free = 0;
+    for (let i = 0; i < n; i++) {
+      const scheduled = eff[i]! > 0;
+      rateArr[i] = scheduled ? -1 : 0;
+      if (scheduled) free++;
+    }
+    if (free === 0) return 0;
     const f = this.effOfShare;
     const whole = this.capacity;
     for (;;) {
@@ -528,7 +558,36 @@ export class PsLink implements EventTarget {
     }
   }
 
+  /** Count slot `i` in its sharing unit (when scheduled). */
+  private enter(i: number): void {
+    if (!(this.eff[i]! > 0)) return;
+    const g = this.grp[i]!;
+    if (g < 0) {
+      this.units++;
+      return;
+    }
+    const k = this.groupFlows.get(g) ?? 0;
+    if (k === 0) this.units++;
+    this.groupFlows.set(g, k + 1);
+  }
+
+  /** Undo `enter(i)`. */
+  private leave(i: number): void {
+    if (!(this.eff[i]! > 0)) return;
+    const g = this.grp[i]!;
+    if (g < 0) {
+      this.units--;
+      return;
+    }
+    const k = this.groupFlows.get(g)!;
+    if (k === 1) {
+      this.groupFlows.delete(g);
+      this.units--;
+    } else this.groupFlows.set(g, k - 1);
+  }
+
   private removeAt(i: number): void {
+    this.leave(i);
     const last = --this.n;
     this.slotOf.delete(this.ids[i]!);
     if (this.cap[i] !== Number.POSITIVE_INFINITY) this.cappedCount--;
@@ -540,6 +599,7 @@ export class PsLink implements EventTarget {
       this.cap[i] = this.cap[last]!;
       this.rateArr[i] = this.rateArr[last]!;
       this.order[i] = this.order[last]!;
+      this.grp[i] = this.grp[last]!;
       this.slotOf.set(this.ids[i]!, i);
     }
   }
@@ -575,6 +635,7 @@ export class PsLink implements EventTarget {
     this.cap = grown(this.cap);
     this.rateArr = grown(this.rateArr);
     this.order = grown(this.order);
+    this.grp = grown(this.grp);
   }
 }
 

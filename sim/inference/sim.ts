@@ -60,12 +60,13 @@ export const REJECT_REASONS = [
   'prompt-too-long',
   'model-not-resident',
   'no-edge-server',
+  'out-of-coverage',
   'no-mode',
 ] as const;
 
 export const REQUEST_COLUMNS = [
   'request', 'user', 'device', 'mode', 'model', 'server', 'cut', 'private', 'prompt_tokens', 'output_tokens',
-  'arrival_s', 'ttft_s', 'tpot_s', 'e2e_s', 'device_energy_j', 'radio_energy_j', 'slo_met', 'status',
+  'arrival_s', 'ttft_s', 'tpot_s', 'e2e_s', 'device_energy_j', 'compute_energy_j', 'radio_energy_j', 'slo_met', 'status',
 ] as const;
 
 /** One served model (a base model or a LoRA variant of one). */
@@ -643,6 +644,8 @@ export class InferenceSim implements TransferOwner {
       ttft,
       tpot,
       e2e,
+      // device_energy_j is the phone's whole energy for the request, as the summary's device_energy_j_per_request
+      q.devEnergy[r]! + q.radioEnergy[r]!,
       q.devEnergy[r]!,
       q.radioEnergy[r]!,
       ok,

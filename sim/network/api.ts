@@ -24,6 +24,11 @@ export interface NetworkService {
   cellsInRange(user: number): readonly number[];
   /** Distance in metres, now. */
   distance(user: number, server: number): number;
+  /**
+   * Can `server`'s cell serve `user` now: within the coverage range (when one is set) and, with an MCS
+   * table, above its lowest MCS on the mean downlink channel (the uplink narrows its band instead).
+   */
+  inCoverage(user: number, server: number): boolean;
 
   /** Downlink unicast of `bytes` from `server`'s cell to `user`, sharing the cell (OFDMA). Returns a flow id. */
   downlink(server: number, user: number, bytes: number, owner: TransferOwner, tag: number): number;

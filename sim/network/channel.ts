@@ -50,24 +50,39 @@ export type PathLossModel =
 
 export const URBAN_MACRO: PathLossModel = { kind: 'urban-macro' };
 
-/** Distances below this are clamped (models are not defined at 0 m). */
-const MIN_DISTANCE_M = 1;
+/**
+ * Shortest distance each model is evaluated at: a user closer than that gets the loss at the
+ * minimum, as in 3GPP system simulations, which drop no user closer. Without it the log-distance
+ * laws fall below free space near the mast (urban-macro gave 15 dB at 1 m, against 38.5 dB free space at 2 GHz).
+ * - urban-macro: 35 m, the minimum UE-to-cell distance of the macro scenario of 3GPP TR 36.814
+ *   V9.0.0 Table A.2.1.1-2 (the table of the model's 128.1 + 37.6 log10(d_km)).
+ * - 3gpp-uma: 10 m, the lower end of the UMa path-loss applicability range of TR 38.901 Table 7.4.1-1.
+ * - log-distance: its reference distance d0.
+ */
+export function minDistanceM(model: PathLossModel): number {
+  return model.kind === 'urban-macro' ? 35 : model.kind === '3gpp-uma' ? 10 : model.d0_m;
+}
 
-/** Path loss in dB at 2D distance `d_m`. `rng` is needed only for `3gpp-uma` with `los: 'random'`. */
-export function pathLossDb(model: PathLossModel, d_m: number, rng?: Rng): number {
-  const d = Math.max(d_m, MIN_DISTANCE_M);
+/**
+ * Path loss in dB at 2D distance `d_m`. For `3gpp-uma` with `los: 'random'`, `los` decides the LOS
+ * state: an Rng to draw from, or a uniform number in [0, 1) already drawn (LOS when it is below the
+ * LOS probability at this distance; a caller that keeps one number per link keeps its state stable
+ * as the distance changes smoothly).
+ */
+export function pathLossDb(model: PathLossModel, d_m: number, los?: Rng | number): number {
+  const d = Math.max(d_m, minDistanceM(model));
   switch (model.kind) {
     case 'urban-macro':
       return 128.1 + 37.6 * Math.log10(d / 1000);
     case 'log-distance':
       return model.pl0_db + 10 * model.exponent * Math.log10(d / model.d0_m);
     case '3gpp-uma': {
-      let los = model.los === 'los';
+      let isLos = model.los === 'los';
       if (model.los === 'random') {
-        if (rng === undefined) throw new Error("pathLossDb: 3gpp-uma with los: 'random' needs an Rng");
-        los = rng.next() < umaLosProbability(d, model.h_ut_m);
+        if (los === undefined) throw new Error("pathLossDb: 3gpp-uma with los: 'random' needs an Rng or a uniform draw");
+        isLos = (typeof los === 'number' ? los : los.next()) < umaLosProbability(d, model.h_ut_m);
       }
-      return los ? umaLosDb(model.fc_hz, d, model.h_bs_m, model.h_ut_m) : umaNlosDb(model.fc_hz, d, model.h_bs_m, model.h_ut_m);
+      return isLos ? umaLosDb(model.fc_hz, d, model.h_bs_m, model.h_ut_m) : umaNlosDb(model.fc_hz, d, model.h_bs_m, model.h_ut_m);
     }
   }
 }
@@ -262,10 +277,11 @@ export const DEFAULT_LINK: LinkConfig = {
 
 /**
  * Linear channel gain at distance `d_m` with fresh shadowing and fading draws
- * from `rng` (pass `rng` undefined for the mean path loss only).
+ * from `rng` (pass `rng` undefined for the mean path loss only; then `losDraw` is the
+ * uniform number that fixes a random LOS state, see `pathLossDb`).
  */
-export function drawGain(cfg: LinkConfig, d_m: number, rng?: Rng): number {
-  const pl = pathLossDb(cfg.pathloss, d_m, rng);
+export function drawGain(cfg: LinkConfig, d_m: number, rng?: Rng, losDraw?: number): number {
+  const pl = pathLossDb(cfg.pathloss, d_m, rng ?? losDraw);
   if (rng === undefined) return channelGain(pl);
   const sh = shadowingDb(rng, cfg.shadowing_sigma_db);
   const fad = cfg.fading === 'rayleigh' ? rayleighPowerGain(rng) : 1;

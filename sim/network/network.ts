@@ -3,7 +3,7 @@ import { PsLink, type PsListener, type ShareEfficiency } from '../engine/resourc
 import type { Rng } from '../engine/rng.ts';
 import type { Domain, World } from '../world/world.ts';
 import { CLOUD, type NetworkService, type TransferOwner } from './api.ts';
-import { CQI_TABLE_1, drawGain, noisePowerW, shadowingDb, snr, spectralEfficiency, type LinkConfig, type PathLossModel } from './channel.ts';
+import { CQI_TABLE_1, dbToLinear, drawGain, noisePowerW, shadowingDb, snr, spectralEfficiency, type LinkConfig, type PathLossModel } from './channel.ts';
 import { topologySchema, type TopologySpec } from './schema.ts';
 import { buildMobility } from './mobility.ts';
 import { Topology } from './topology.ts';
@@ -29,15 +29,24 @@ class LinkPort implements PsListener {
  * per cell (OFDMA: the cell's bandwidth is split equally among active flows,
  * each converting its share at its own spectral efficiency; on the downlink the
  * base station's power is split with the band, so a user's SNR does not depend
- * on its share, while on the uplink each phone keeps its full power on its
- * share: n flows each get (B/n) log2(1 + n SNR)), and a backhaul of
- * processor-sharing links between servers and the cloud. Multi-hop backhaul
- * transfers are store-and-forward, hop by hop. Every transfer first waits the
- * one-way latency of its hop.
+ * on its share; on the uplink the band is split among phones, not flows, and
+ * each phone keeps its full power on its share, whatever number of transfers it
+ * runs: n phones each get (B/n) log2(1 + n SNR), divided among their transfers.
+ * With an MCS table, a phone whose SNR on its share is below the lowest MCS
+ * transmits on the narrower band where it reaches it, as a power-limited UE
+ * is given fewer resource blocks), and a backhaul of full-duplex
+ * processor-sharing links between servers and the cloud (one link per
+ * direction). Multi-hop backhaul transfers are store-and-forward, hop by hop.
+ * Every transfer first waits the one-way latency of its hop. A downlink user
+ * below the lowest MCS is not scheduled and takes no share; its transfer waits
+ * (domains check coverage before they send).
  *
- * Channel: path loss of the configured model, log-normal shadowing drawn once
- * per (user, server) pair from `user:<u>:shadowing`, and optional Rayleigh
- * block fading drawn per transfer from `user:<u>:fading`.
+ * Channel: path loss of the configured model (a random UMa LOS state fixed per
+ * (user, server) pair by a uniform draw from `user:<u>:los`), log-normal
+ * shadowing drawn once per (user, server) pair from `user:<u>:shadowing`, and
+ * optional Rayleigh block fading drawn per transfer from `user:<u>:fading`.
+ * Receiver noise: the device's noise figure on the downlink, the base
+ * station's on the uplink.
  */
 const NETWORK_TRACE_KINDS: readonly string[] = ['transfer-start', 'same-node-done'];
 
@@ -54,7 +63,7 @@ export class Network implements NetworkService, EventTarget {
   private readonly upRoute: (readonly number[])[] = [];
   /** Backhaul routes by from x (S + 1) + to, built on first use. */
   private readonly bhRoute = new Map<number, readonly number[]>();
-  /** Backhaul link index by (a, b) node pair, CLOUD as S. */
+  /** Backhaul link index by directed (from, to) node pair, CLOUD as S. */
   private readonly bhLink = new Map<number, number>();
   private readonly cfgDown: LinkConfig;
   private readonly cfgUp: LinkConfig;
@@ -63,7 +72,14 @@ export class Network implements NetworkService, EventTarget {
   /** Mean gain (path loss + shadowing) per user x server, recomputed when users move. */
   private readonly gain: Float64Array;
   private readonly shadowDb: Float64Array;
+  /** Uniform draw per user x server fixing a random LOS state (3gpp-uma, los: random). */
+  private readonly losDraw: Float64Array | null;
   private readonly fadingRng: Rng[];
+  /** Uplink group (the sending user) of each flow, -1 for downlink and backhaul flows. */
+  private group: number[] = [];
+  /** Lowest MCS: its linear SNR threshold and efficiency (0 without an MCS table). */
+  private readonly mcsFloorSnr: number;
+  private readonly mcsFloorEff: number;
 
   // Transfer state by flow id (recycled).
   private owner: (TransferOwner | null)[] = [];
@@ -103,9 +119,11 @@ export class Network implements NetworkService, EventTarget {
       rate,
     };
     this.cfgDown = { ...base, bandwidth_hz: spec.servers.bandwidth, tx_power_w: spec.servers.tx_power };
-    this.cfgUp = { ...base, bandwidth_hz: spec.radio.uplink_bandwidth ?? spec.servers.bandwidth, tx_power_w: spec.radio.ue_tx_power };
-    this.noiseDown = noisePowerW(this.cfgDown.bandwidth_hz, base.noise_figure_db, base.noise_density_dbm_per_hz);
-    this.noiseUp = noisePowerW(this.cfgUp.bandwidth_hz, base.noise_figure_db, base.noise_density_dbm_per_hz);
+    this.cfgUp = { ...base, noise_figure_db: ch.bs_noise_figure, bandwidth_hz: spec.radio.uplink_bandwidth ?? spec.servers.bandwidth, tx_power_w: spec.radio.ue_tx_power };
+    this.noiseDown = noisePowerW(this.cfgDown.bandwidth_hz, this.cfgDown.noise_figure_db, base.noise_density_dbm_per_hz);
+    this.noiseUp = noisePowerW(this.cfgUp.bandwidth_hz, this.cfgUp.noise_figure_db, base.noise_density_dbm_per_hz);
+    this.mcsFloorSnr = rate.mcs ? dbToLinear(rate.mcs[0]!.snr_threshold_db) : 0;
+    this.mcsFloorEff = rate.mcs ? rate.mcs[0]!.efficiency : 0;
 
     for (let s = 0; s < S; s++) {
       this.downLink.push(this.addLink(this.cfgDown.bandwidth_hz, spec.radio.latency));
@@ -116,18 +134,30 @@ export class Network implements NetworkService, EventTarget {
       this.upRoute.push([this.upLink[s]!]);
     }
     const bh = spec.backhaul;
-    for (let s = 0; s < S; s++) this.bhLink.set(this.pairKey(s, S), this.addLink(bh.cloud_capacity, bh.cloud_latency));
+    // Full duplex: one link per direction.
+    for (let s = 0; s < S; s++) {
+      this.bhLink.set(this.pairKey(s, S), this.addLink(bh.cloud_capacity, bh.cloud_latency));
+      this.bhLink.set(this.pairKey(S, s), this.addLink(bh.cloud_capacity, bh.cloud_latency));
+    }
     if (bh.topology === 'mesh') {
-      for (let a = 0; a < S; a++) for (let b = a + 1; b < S; b++) this.bhLink.set(this.pairKey(a, b), this.addLink(bh.peer_capacity, bh.peer_latency));
+      for (let a = 0; a < S; a++) {
+        for (let b = 0; b < S; b++) if (a !== b) this.bhLink.set(this.pairKey(a, b), this.addLink(bh.peer_capacity, bh.peer_latency));
+      }
     }
 
     const U = this.userCount;
     this.gain = new Float64Array(U * S);
     this.shadowDb = new Float64Array(U * S);
+    const randomLos = pathloss.kind === '3gpp-uma' && pathloss.los === 'random';
+    this.losDraw = randomLos ? new Float64Array(U * S) : null;
     this.fadingRng = [];
     for (let u = 0; u < U; u++) {
       const shadowRng = engine.rng(`user:${u}:shadowing`);
       for (let s = 0; s < S; s++) this.shadowDb[u * S + s] = shadowingDb(shadowRng, ch.shadowing_sigma);
+      if (this.losDraw !== null) {
+        const losRng = engine.rng(`user:${u}:los`);
+        for (let s = 0; s < S; s++) this.losDraw[u * S + s] = losRng.next();
+      }
       this.fadingRng.push(engine.rng(`user:${u}:fading`));
       this.refreshGains(u);
     }
@@ -148,6 +178,11 @@ export class Network implements NetworkService, EventTarget {
   distance(user: number, server: number): number {
     return this.topology.distance(user, server);
   }
+  inCoverage(user: number, server: number): boolean {
+    const range = this.spec.servers.range;
+    if (range !== undefined && this.topology.distance(user, server) > range) return false;
+    return this.seDown(server, user, 1) > 0;
+  }
 
   /** Recompute `user`'s mean gains after it moved; returns true when its serving cell changed. */
   moved(user: number): boolean {
@@ -158,7 +193,7 @@ export class Network implements NetworkService, EventTarget {
   private refreshGains(u: number): void {
     const S = this.serverCount;
     for (let s = 0; s < S; s++) {
-      const mean = drawGain(this.cfgDown, this.topology.distance(u, s)); // no rng: mean path loss only
+      const mean = drawGain(this.cfgDown, this.topology.distance(u, s), undefined, this.losDraw?.[u * S + s]); // no rng: mean path loss only
       this.gain[u * S + s] = mean * 10 ** (this.shadowDb[u * S + s]! / 10);
     }
   }
@@ -178,18 +213,21 @@ export class Network implements NetworkService, EventTarget {
     return snr(this.cfgUp.tx_power_w, g, this.noiseUp);
   }
 
-  private seUp(server: number, user: number, fading: number): number {
-    return spectralEfficiency(this.snrUp(server, user, fading), this.cfgUp.rate);
-  }
-
-  /** Uplink efficiency on a share of the band: the same power over share x noise. */
-  private readonly upShareEff = (snrFull: number, share: number): number => spectralEfficiency(snrFull / share, this.cfgUp.rate);
+  /**
+   * Uplink efficiency on a share of the band: the same power over share x noise. Below the lowest
+   * MCS the phone uses the part of its share where its SNR meets that MCS (efficiency relative to the share).
+   */
+  private readonly upShareEff = (snrFull: number, share: number): number => {
+    const se = spectralEfficiency(snrFull / share, this.cfgUp.rate);
+    if (se > 0 || this.mcsFloorSnr === 0) return se;
+    return (snrFull / this.mcsFloorSnr / share) * this.mcsFloorEff;
+  };
 
   peakRateDown(server: number, user: number): number {
     return this.cfgDown.bandwidth_hz * this.seDown(server, user, 1);
   }
   peakRateUp(server: number, user: number): number {
-    return this.cfgUp.bandwidth_hz * this.seUp(server, user, 1);
+    return this.cfgUp.bandwidth_hz * this.upShareEff(this.snrUp(server, user, 1), 1);
   }
   radioLatency_s(): number {
     return this.spec.radio.latency;
@@ -221,7 +259,7 @@ export class Network implements NetworkService, EventTarget {
 
   uplink(server: number, user: number, bytes: number, owner: TransferOwner, tag: number): number {
     this.bitsUp += bytes * 8;
-    return this.begin(this.upRoute[server]!, bytes, this.snrUp(server, user, this.fade(user)), owner, tag);
+    return this.begin(this.upRoute[server]!, bytes, this.snrUp(server, user, this.fade(user)), owner, tag, user);
   }
 
   multicast(server: number, users: readonly number[], bytes: number, owner: TransferOwner, tag: number): number {
@@ -262,7 +300,7 @@ export class Network implements NetworkService, EventTarget {
       return;
     }
     const link = this.route[flow]![this.hop[flow]!]!;
-    this.links[link]!.start(flow, this.sizeBits[flow]!, this.eff[flow]!);
+    this.links[link]!.start(flow, this.sizeBits[flow]!, this.eff[flow]!, Number.POSITIVE_INFINITY, this.group[flow]!);
   }
 
   /** A link finished a flow's current hop. */
@@ -279,9 +317,10 @@ export class Network implements NetworkService, EventTarget {
     owner.onTransferDone(tag);
   }
 
-  private begin(route: readonly number[], bytes: number, efficiency: number, owner: TransferOwner, tag: number): number {
+  private begin(route: readonly number[], bytes: number, efficiency: number, owner: TransferOwner, tag: number, group = -1): number {
     const flow = this.free.pop() ?? this.owner.length;
     this.owner[flow] = owner;
+    this.group[flow] = group;
     this.tag[flow] = tag;
     this.route[flow] = route;
     this.hop[flow] = 0;
@@ -305,9 +344,9 @@ export class Network implements NetworkService, EventTarget {
     return idx;
   }
 
+  /** Key of the directed link from node a to node b (CLOUD as S). */
   private pairKey(a: number, b: number): number {
-    const S1 = this.serverCount + 1;
-    return a < b ? a * S1 + b : b * S1 + a;
+    return a * (this.serverCount + 1) + b;
   }
 
   /** Links from node `from` to node `to` (servers 0..S-1, CLOUD); built once per pair, shared (never mutated). */

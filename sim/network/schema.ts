@@ -64,7 +64,8 @@ export const channelSchema = z.strictObject({
   shadowing_sigma: quantity('db', { min: 0 }).prefault('8 dB').describe('log-normal shadowing standard deviation (0 = off)'),
   fading: z.enum(['none', 'rayleigh']).default('none').describe('rayleigh: a fresh block-fading draw per transfer'),
   noise_density: quantity('noise-density').prefault('-174 dBm/Hz'),
-  noise_figure: quantity('db', { min: 0 }).prefault('9 dB').describe('receiver noise figure'),
+  noise_figure: quantity('db', { min: 0 }).prefault('9 dB').describe('noise figure of the user device receiver (downlink); ns-3 LteUePhy default, 9 dB'),
+  bs_noise_figure: quantity('db', { min: 0 }).prefault('5 dB').describe('noise figure of the base-station receiver (uplink); ns-3 LteEnbPhy default, 5 dB'),
   max_spectral_efficiency: z.number().gt(0).optional().describe('cap on bit/s/Hz (e.g. 5.55 for 64QAM CQI 15)'),
   mcs: z.enum(['shannon', 'cqi-table-1']).default('shannon').describe('rate from Shannon or from the 3GPP CQI table'),
 });

@@ -53,6 +53,16 @@ export const scenarioSchema = z.strictObject({
       }
     }
   }
+  // U-shaped split: the device keeps the head (at least one block) and the tail, the server at least one block.
+  if (inf !== undefined && inf.split.u_shaped) {
+    for (const t of inf.models?.map((m) => m.model) ?? [inf.model]) {
+      const layers = getModel(t).layers;
+      if (inf.split.tail_layers > layers - 2) {
+        ctx.addIssue({ code: 'custom', path: ['inference', 'split', 'tail_layers'], message: `expected at most ${layers - 2} for ${t} (${layers} blocks: at least one stays at the head on the device and one runs on the server); got ${inf.split.tail_layers}` });
+        break;
+      }
+    }
+  }
   // An explicit server unit must exist on the server device (left out, the server takes its gpu, else npu, cpu, dsp).
   const unit = sc.inference?.server.unit;
   if (unit !== undefined && sc.topology !== undefined) {

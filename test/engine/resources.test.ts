@@ -203,6 +203,35 @@ describe('PsLink', () => {
     expect(cell.rate(1)).toBeCloseTo(4.75 * Math.log2(1 + 10 / 4.75), 12);
   });
 
+  it('flows of one group share one share; a flow with efficiency 0 takes none and waits', () => {
+    const e = new Engine(1);
+    const log = new FlowLog(e);
+    const f = (p: number, share: number) => Math.log2(1 + p / share);
+    const cell = new PsLink(e, 10, log, 4, f);
+    cell.start(1, 100, 1, Infinity, 7);
+    cell.start(2, 100, 1, Infinity, 7); // same group: the group keeps share 1, split between its flows
+    expect(cell.rate(1)).toBeCloseTo(5 * Math.log2(2), 12);
+    cell.start(3, 100, 1, Infinity, 8); // another group: two shares of 1/2
+    expect(cell.rate(3)).toBeCloseTo(5 * Math.log2(3), 12);
+    expect(cell.rate(1)).toBeCloseTo(2.5 * Math.log2(3), 12);
+    cell.start(4, 100, 0); // unscheduled: no share taken
+    expect(cell.rate(4)).toBe(0);
+    expect(cell.rate(3)).toBeCloseTo(5 * Math.log2(3), 12);
+    cell.setEfficiency(4, 1); // back in coverage: three units
+    expect(cell.rate(3)).toBeCloseTo((10 / 3) * Math.log2(4), 12);
+    cell.abort(4);
+    cell.abort(2);
+    expect(cell.rate(1)).toBeCloseTo(5 * Math.log2(3), 12);
+    // capped flows (water-filling) leave unscheduled flows out too
+    const link = new PsLink(e, 10, log);
+    link.start(10, 100, 0);
+    link.start(11, 100, 1, 2);
+    link.start(12, 100, 1);
+    expect(link.rate(10)).toBe(0);
+    expect(link.rate(11)).toBe(2);
+    expect(link.rate(12)).toBe(8);
+  });
+
   it('efficiency converts an equal resource share into different rates', () => {
     const e = new Engine(1);
     const log = new FlowLog(e);

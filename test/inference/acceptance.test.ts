@@ -57,11 +57,11 @@ describe('sanity orderings, every seed', () => {
 
   it('poor channel (cell edge, ~1 Mbit/s uplink) and a small model: on-device beats edge on TTFT and device energy', () => {
     for (const seed of SEEDS) {
-      // 20 MHz cell; the phone ~1.1 km out gets about 1 Mbit/s up; cell-edge HARQ retransmissions: 30 ms one way.
+      // 20 MHz cell; the phone ~1.4 km out gets about 1 Mbit/s up (base station noise figure 5 dB); cell-edge HARQ retransmissions: 30 ms one way.
       const poor = {
         seed,
         duration: '3 min',
-        topology: { area: '3 km', servers: { bandwidth: '20 MHz', device: 'l4' }, users: { positions: [[1100, 0]] }, radio: { latency: '30 ms' } },
+        topology: { area: '3 km', servers: { bandwidth: '20 MHz', device: 'l4' }, users: { positions: [[1400, 0]] }, radio: { latency: '30 ms' } },
       };
       const small = { model: 'qwen2.5-0.5b', requests: { prompt_tokens: { dist: 'fixed', value: 64 }, output_tokens: { dist: 'fixed', value: 128 }, think_time: '5 s' } };
       const dev = simulate({ ...poor, inference: { mode: 'on-device', ...small } });

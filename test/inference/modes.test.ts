@@ -94,6 +94,20 @@ describe('modes', () => {
     expect(ad.metrics.mode_share_on_device + ad.metrics.mode_share_split).toBeCloseTo(1, 12);
   });
 
+  it('a user outside the coverage range, or below the lowest MCS, is rejected as out-of-coverage, never left hanging', () => {
+    const far = { users: { positions: [[1000, 0]] } };
+    const ranged = simulate({ duration: '1 min', topology: { ...far, servers: { range: '100 m' } }, inference: { mode: 'edge' } });
+    expect(ranged.metrics.requests_completed).toBe(0);
+    expect(ranged.sim.rejectedBy.get('out-of-coverage')).toBeGreaterThan(0);
+    expect(simulate({ duration: '1 min', topology: { ...far, servers: { range: '2 km' } }, inference: { mode: 'edge' } }).metrics.requests_completed).toBeGreaterThan(0);
+    // CQI table, 20 MHz, 8 km out: downlink SNR below CQI 1 (-6.7 dB); every arrival is accounted for
+    const cqi = simulate({ duration: '1 min', topology: { area: '10 km', users: { positions: [[8000, 0]] }, servers: { bandwidth: '20 MHz' }, channel: { mcs: 'cqi-table-1' } }, inference: { mode: 'split' } });
+    expect(cqi.sim.net.inCoverage(0, 0)).toBe(false);
+    expect(cqi.metrics.requests_completed).toBe(0);
+    expect(cqi.sim.rejectedBy.get('out-of-coverage')).toBe(cqi.metrics.requests_rejected);
+    expect(cqi.metrics.requests_rejected).toBeGreaterThan(0);
+  });
+
   it('on-device rejects a model that does not fit the phone, with the reason', () => {
     const big = simulate({ duration: '1 min', topology: { users: { device: 'snapdragon-865' } }, inference: { mode: 'on-device', device: { weight_bits: 16 } } });
     expect(big.metrics.requests_completed).toBe(0);
@@ -173,6 +187,16 @@ describe('modes', () => {
     expect(rows[0]).toContain('e2e_s');
     expect(rows[0]).toContain('ttft_s');
     expect(rows.length - 1).toBe(r.metrics.requests_completed! + r.metrics.requests_rejected!);
+    // device_energy_j is the phone's whole energy (compute + radio), as in device_energy_j_per_request
+    const head = rows[0]!.split(',');
+    const col = (name: string) => head.indexOf(name);
+    let radio = 0;
+    for (const line of rows.slice(1)) {
+      const c = line.split(',').map(Number);
+      expect(c[col('device_energy_j')]).toBeCloseTo(c[col('compute_energy_j')]! + c[col('radio_energy_j')]!, 9);
+      radio += c[col('radio_energy_j')]!;
+    }
+    expect(radio).toBeGreaterThan(0);
     const users = readFileSync(join(d, 'users.csv'), 'utf8').trim().split('\n');
     expect(users.length).toBe(9);
   });

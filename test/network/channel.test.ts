@@ -36,6 +36,16 @@ describe('channel', () => {
     expect(pathLossDb({ kind: 'log-distance', pl0_db: 40, d0_m: 1, exponent: 3 }, 100)).toBeCloseTo(100, 10);
   });
 
+  it('closer than its minimum distance a model gives the loss at the minimum, never below free space', () => {
+    // 35 m (TR 36.814 macro): 128.1 + 37.6 log10(0.035) = 73.3 dB; free space at 2 GHz and 35 m is 69.3 dB
+    expect(pathLossDb({ kind: 'urban-macro' }, 1)).toBeCloseTo(128.1 + 37.6 * Math.log10(0.035), 10);
+    expect(pathLossDb({ kind: 'urban-macro' }, 10)).toBe(pathLossDb({ kind: 'urban-macro' }, 35));
+    expect(pathLossDb({ kind: 'urban-macro' }, 1)).toBeGreaterThan(20 * Math.log10((4 * Math.PI * 35 * 2e9) / 299_792_458));
+    const uma = { kind: '3gpp-uma', fc_hz: 3.5e9, h_bs_m: 25, h_ut_m: 1.5, los: 'los' } as const;
+    expect(pathLossDb(uma, 2)).toBe(pathLossDb(uma, 10));
+    expect(pathLossDb({ kind: 'log-distance', pl0_db: 40, d0_m: 5, exponent: 3 }, 1)).toBe(40);
+  });
+
   it('3GPP UMa: hand-computed LOS value, NLOS >= LOS, LOS probability', () => {
     // d3D = hypot(100, 23.5) = 102.72 m; d'BP = 4 * 24 * 0.5 * 3.5e9 / c = 560 m > 100 m, so PL1.
     const los = umaLosDb(3.5e9, 100, 25, 1.5);

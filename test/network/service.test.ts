@@ -47,23 +47,58 @@ describe('network service', () => {
     expect(sink.done.get(2)).toBeCloseTo(sink.done.get(1)!, 12);
   });
 
-  it('on the uplink each phone keeps its whole power on its share of the band: n flows get (B/n) log2(1 + n SNR) each', () => {
-    const { engine, net: n } = net();
-    const sink = new Sink(engine);
+  it('on the uplink the band is split among phones, each keeping its whole power on its share: n phones get (B/n) log2(1 + n SNR) each', () => {
     const B = 20e6; // the cell bandwidth (uplink defaults to it)
-    const snr = 2 ** (n.peakRateUp(0, 2) / B) - 1; // user 2: 900 m from server 0, a weak, power-limited link
-    n.uplink(0, 2, 1e6, sink, 1);
-    engine.run();
-    expect(sink.done.get(1)).toBeCloseTo(0.005 + 8e6 / (B * Math.log2(1 + snr)), 9);
-    const { engine: e2, net: n2 } = net();
-    const sink2 = new Sink(e2);
-    n2.uplink(0, 2, 1e6, sink2, 1);
-    n2.uplink(0, 2, 1e6, sink2, 2);
-    e2.run();
+    const far = net({ users: { placement: 'list', positions: [[900, 0], [900, 0]] } });
+    const snr = 2 ** (far.net.peakRateUp(0, 0) / B) - 1; // 900 m from server 0: a weak, power-limited link
+    const alone = B * Math.log2(1 + snr);
+    const sink = new Sink(far.engine);
+    far.net.uplink(0, 0, 1e6, sink, 1);
+    far.engine.run();
+    expect(sink.done.get(1)).toBeCloseTo(0.005 + 8e6 / alone, 9);
+    // two phones
+    const two = net({ users: { placement: 'list', positions: [[900, 0], [900, 0]] } });
+    const sink2 = new Sink(two.engine);
+    two.net.uplink(0, 0, 1e6, sink2, 1);
+    two.net.uplink(0, 1, 1e6, sink2, 2);
+    two.engine.run();
     const shared = (B / 2) * Math.log2(1 + 2 * snr);
     expect(sink2.done.get(1)).toBeCloseTo(0.005 + 8e6 / shared, 9);
+    expect(sink2.done.get(2)).toBeCloseTo(0.005 + 8e6 / shared, 9);
     // at low SNR two phones barely slow each other (shared / alone close to 1), unlike the downlink's halving
-    expect(shared / (B * Math.log2(1 + snr))).toBeGreaterThan(0.75);
+    expect(shared / alone).toBeGreaterThan(0.75);
+    // one phone with two transfers: its power does not double; the two halve its own rate
+    const one = net({ users: { placement: 'list', positions: [[900, 0], [900, 0]] } });
+    const sink3 = new Sink(one.engine);
+    one.net.uplink(0, 0, 1e6, sink3, 1);
+    one.net.uplink(0, 0, 1e6, sink3, 2);
+    one.engine.run();
+    expect(sink3.done.get(1)).toBeCloseTo(0.005 + 8e6 / (alone / 2), 9);
+  });
+
+  it('the uplink uses the base station noise figure (5 dB default), the downlink the device one (9 dB)', () => {
+    const a = net();
+    const b = net({ channel: { shadowing_sigma: 0, bs_noise_figure: '9 dB' } });
+    const snrOf = (n: Network) => 2 ** (n.peakRateUp(0, 2) / 20e6) - 1;
+    expect(10 * Math.log10(snrOf(a.net) / snrOf(b.net))).toBeCloseTo(4, 6);
+    expect(a.net.peakRateDown(0, 2)).toBe(b.net.peakRateDown(0, 2));
+  });
+
+  it('with the CQI table a downlink user below CQI 1 takes no share; an uplink phone below it narrows its band', () => {
+    const cqi = { shadowing_sigma: 0, mcs: 'cqi-table-1' };
+    // user 2 at 4 km from server 0 in a wide area: downlink SNR below -6.7 dB
+    const { engine, net: n } = net({ area: '5 km', servers: { layout: 'list', positions: [[0, 0]] }, users: { placement: 'list', positions: [[100, 0], [4000, 0], [4000, 0]] }, channel: cqi });
+    expect(n.peakRateDown(0, 1)).toBe(0);
+    const sink = new Sink(engine);
+    n.downlink(0, 0, 1e6, sink, 1); // near user
+    n.downlink(0, 1, 1e6, sink, 2); // out of coverage: waits without a share
+    engine.run();
+    expect(sink.done.get(1)).toBeCloseTo(0.005 + 8e6 / n.peakRateDown(0, 0), 9);
+    expect(sink.done.has(2)).toBe(false);
+    // uplink at 4 km: below CQI 1 on the whole band, but it transmits on the narrower band that meets it
+    const up = n.peakRateUp(0, 1);
+    expect(up).toBeGreaterThan(0);
+    expect(up).toBeLessThan(20e6 * 0.1523);
   });
 
   it('a multicast goes at the worst member rate, once', () => {
@@ -86,6 +121,29 @@ describe('network service', () => {
     expect(sink.done.get(5)).toBeCloseTo(1.01, 9);
     expect(sink.done.get(4)).toBeCloseTo(2.02, 9);
     expect(n.backhaulLatency_s(0, 1)).toBeCloseTo(0.02, 12);
+  });
+
+  it('backhaul links are full duplex: opposite directions do not share a link', () => {
+    const { engine, net: n } = net({ backhaul: { topology: 'mesh', peer_capacity: '1 Gbit/s', peer_latency: '0 s' } });
+    const sink = new Sink(engine);
+    n.backhaul(0, 1, 125e6, sink, 1);
+    n.backhaul(1, 0, 125e6, sink, 2);
+    n.backhaul(0, 1, 125e6, sink, 3); // the same direction does share
+    engine.run();
+    expect(sink.done.get(2)).toBeCloseTo(1, 9);
+    expect(sink.done.get(1)).toBeCloseTo(2, 9);
+    expect(sink.done.get(3)).toBeCloseTo(2, 9);
+  });
+
+  it('3gpp-uma with a random LOS state runs, with one state per user and server drawn from its own stream', () => {
+    const uma = { shadowing_sigma: 0, pathloss: { model: '3gpp-uma', los: 'random' } };
+    const a = net({ channel: uma }).net;
+    const b = net({ channel: uma }).net;
+    expect(a.peakRateDown(0, 2)).toBe(b.peakRateDown(0, 2));
+    const los = net({ channel: { ...uma, pathloss: { model: '3gpp-uma', los: 'los' } } }).net;
+    const nlos = net({ channel: { ...uma, pathloss: { model: '3gpp-uma', los: 'nlos' } } }).net;
+    // users 0 and 1 stand at the same spot; each state is one of the two laws
+    for (const u of [0, 1, 2]) expect([los.peakRateDown(0, u), nlos.peakRateDown(0, u)]).toContain(a.peakRateDown(0, u));
   });
 
   it('an aborted transfer never completes', () => {

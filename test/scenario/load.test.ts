@@ -93,6 +93,10 @@ describe('scenario loading', () => {
     expect(list).toThrow(/h\.yaml:5:19: topology\.users\.count: count 3 does not match the 2 position\(s\) of placement: list/);
     expect(bad('i', 'name: i\nduration: 1 min\ntopology: { users: { placement: list } }\n')).toThrow(/topology\.users\.positions: placement: list needs positions/);
     expect(bad('j', 'name: j\nduration: 1 min\ntopology: { users: { placement: list, positions: [[1, 2], [3, 4]] } }\n')().scenario.topology!.users.count).toBeUndefined();
+    // a U-shaped split keeps a head block on the device and a block on the server
+    expect(() => loadScenario(join(ROOT, 'scenarios/split-inference.yaml'), { set: ['inference.split.u_shaped=true', 'inference.split.tail_layers=31'] })).toThrow(
+      /inference\.split\.tail_layers: expected at most 30 for llama-2-7b \(32 blocks/,
+    );
     // a bad --seed is blamed on the flag, not on the file
     expect(() => loadScenario(undefined, { seed: 1.5 })).toThrow(/^--seed 1\.5: seed: expected int/);
   });

@@ -37,7 +37,9 @@ export function batteryReason(sim: InferenceSim, r: number): string | null {
 
 /** The edge engine check shared by the modes that use the server. */
 export function edgeReason(sim: InferenceSim, r: number): string | null {
-  if (sim.req.server[r]! < 0) return 'no-edge-server';
+  const server = sim.req.server[r]!;
+  if (server < 0) return 'no-edge-server';
+  if (!sim.net.inCoverage(sim.req.user[r]!, server)) return 'out-of-coverage';
   return sim.engineOf(r) === null ? 'model-not-resident' : null;
 }
 
