@@ -123,6 +123,18 @@ describe('sanity orderings, every seed', () => {
 });
 
 describe('speculative decoding', () => {
+  it('tokens per round are unbiased on short replies (a round counts as full before its draw)', () => {
+    // 10-token replies, gamma 4, alpha 0.9: judging a round full by its outcome gave 3.87 against 4.10
+    const alpha = 0.9;
+    const gamma = 4;
+    const { sim, metrics } = simulate({
+      duration: '10 min',
+      inference: { mode: 'speculative', model: 'llama-2-7b', requests: { output_tokens: { dist: 'fixed', value: 10 }, prompt_tokens: { dist: 'fixed', value: 32 } }, speculative: { draft_model: 'tinyllama-1.1b', alpha, gamma } },
+    });
+    expect(sim.specRounds).toBeGreaterThan(500);
+    expect(rel(metrics.spec_tokens_per_round, expectedTokensPerRound(alpha, gamma))).toBeLessThan(0.025);
+  });
+
   it('tokens per round and TPOT follow (1 - alpha^(gamma+1)) / (1 - alpha)', () => {
     for (const [alpha, gamma] of [[0.8, 4], [0.5, 3]] as const) {
       const { sim, metrics } = simulate({

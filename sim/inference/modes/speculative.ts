@@ -131,7 +131,9 @@ export const speculative: InferenceMode = {
     q.srvCtx[r] = q.srvCtx[r]! + n + 1;
     const left = q.output[r]! - q.generated[r]!;
     const produced = Math.min(n + 1, left);
-    if (g === gamma && n + 1 <= left) sim.specRound(n + 1);
+    // A full round: gamma drafts with room for all gamma + 1 tokens; judged before the draw, so the rounds
+    // near the end of a reply are not kept only when they accept few drafts (which biased the mean low).
+    if (g === gamma && gamma + 1 <= left) sim.specRound(n + 1);
     q.rounds[r] = q.rounds[r]! + 1;
     q.roundTokens[r] = produced;
     sim.downlink(r, textBytes(sim, produced), DOWN_VERIFIED);
