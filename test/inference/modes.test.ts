@@ -161,6 +161,23 @@ describe('modes', () => {
     expect(cutSelections.get('fixed').choose(sim, r)).toBe(16);
   });
 
+  it('split: a cut whose phone part does not fit the phone is infeasible for the estimate and the cut policies', () => {
+    // Llama-2-7B at 16 bit (13.5 GB) on a 12 GB Snapdragon 865 phone: shallow cuts fit, deep ones do not
+    const { sim } = simulate({ duration: '1 s', topology: { users: { device: 'snapdragon-865' } }, inference: { mode: 'split', device: { weight_bits: 16 } } });
+    const q = sim.req;
+    const r = q.alloc();
+    q.user[r] = 0;
+    q.server[r] = 0;
+    q.model[r] = 0;
+    q.group[r] = 0;
+    q.prompt[r] = 300;
+    q.output[r] = 64;
+    const est = { ttft_s: 0, e2e_s: 0, device_energy_j: 0 };
+    expect(splitEstimate(sim, r, 1, est)).toBe(true);
+    expect(splitEstimate(sim, r, 31, est)).toBe(false);
+    for (const policy of ['min-energy', 'min-latency']) expect(splitEstimate(sim, r, cutSelections.get(policy).choose(sim, r), est)).toBe(true);
+  });
+
   it('split: int4 activations put fewer bytes on the uplink than fp16', () => {
     const up = (compression: string) => simulate({ duration: '1 min', inference: { mode: 'split', split: { compression } } }).metrics;
     const a = up('fp16');

@@ -43,14 +43,19 @@ function deviceBytes(sim: InferenceSim, r: number, k: number, k2: number, tokens
   return b;
 }
 
-/** Expected outcome of request r split at cut k, now (mean output length). */
+/** Do the phone's blocks and their KV cache at cut k (and tail from k2) fit the phone's memory for request r? */
+function fitsDevice(sim: InferenceSim, r: number, k: number, k2: number): boolean {
+  return deviceBytes(sim, r, k, k2, sim.req.prompt[r]! + sim.req.output[r]!) <= sim.deviceType(r).capacity_bytes;
+}
+
+/** Expected outcome of request r split at cut k, now (mean output length); false when infeasible (no engine, or the phone's part does not fit). */
 export function splitEstimate(sim: InferenceSim, r: number, k: number, out: Estimate): boolean {
   const q = sim.req;
   const arch = sim.models[q.model[r]!]!.arch;
   const L = arch.layers;
   const k2 = serverEnd(sim, L);
   const e = sim.engineOf(r);
-  if (e === null) return false;
+  if (e === null || !fitsDevice(sim, r, k, k2)) return false;
   const dc = sim.deviceCost(r, arch);
   const N = q.prompt[r]!;
   const o = Math.max(1, Math.round(sim.meanOutput));
@@ -102,7 +107,11 @@ function tokenProduced(sim: InferenceSim, r: number): void {
 
 export const split: InferenceMode = {
   check(sim, r) {
-    return batteryReason(sim, r) ?? edgeReason(sim, r);
+    const why = batteryReason(sim, r) ?? edgeReason(sim, r);
+    if (why !== null) return why;
+    // the shallowest cut holds the least on the phone: if it does not fit, no cut does
+    const L = sim.models[sim.req.model[r]!]!.arch.layers;
+    return fitsDevice(sim, r, cutRange(sim, L)[0], serverEnd(sim, L)) ? null : 'device-memory';
   },
   estimate(sim, r, out) {
     const k = sim.cutSelection.choose(sim, r);
@@ -115,7 +124,7 @@ export const split: InferenceMode = {
     const k2 = serverEnd(sim, arch.layers);
     q.cut[r] = k;
     q.cut2[r] = k2;
-    if (deviceBytes(sim, r, k, k2, q.prompt[r]! + q.output[r]!) > sim.deviceType(r).capacity_bytes) {
+    if (!fitsDevice(sim, r, k, k2)) {
       sim.reject(r, 'device-memory');
       return;
     }
