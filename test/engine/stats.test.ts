@@ -120,14 +120,22 @@ describe('QuantileSketch', () => {
     expect(() => a.merge(new QuantileSketch({ relativeAccuracy: 0.01 }))).toThrow(/accuracies differ/);
   });
 
+  it('interpolates between ranks (type 7): the p95 of three values is not the middle one', () => {
+    const s = new QuantileSketch();
+    for (const x of [3.67, 3.67, 5.33]) s.add(x);
+    // h = 0.95 x 2 = 1.9: 3.67 + 0.9 x (5.33 - 3.67) = 5.164
+    expect(Math.abs(s.quantile(0.95) - 5.164) / 5.164).toBeLessThanOrEqual(0.005);
+    expect(Math.abs(s.quantile(0.5) - 3.67) / 3.67).toBeLessThanOrEqual(0.005);
+  });
+
   it('counts zeros in the zero bucket and rejects negatives', () => {
     const s = new QuantileSketch();
     for (let i = 0; i < 30; i++) s.add(0);
     for (let i = 1; i <= 70; i++) s.add(i);
     expect(s.zeroCount).toBe(30);
     expect(s.quantile(0.2)).toBe(0);
-    // Rank floor(0.5 * 99) = 49: the 20th non-zero value.
-    expect(Math.abs(s.quantile(0.5) - 20) / 20).toBeLessThanOrEqual(0.005);
+    // h = 0.5 * 99 = 49.5: halfway between the 20th and 21st non-zero values (type 7).
+    expect(Math.abs(s.quantile(0.5) - 20.5) / 20.5).toBeLessThanOrEqual(0.005);
     expect(() => s.add(-1)).toThrow(RangeError);
     expect(() => s.add(Number.NaN)).toThrow(RangeError);
     expect(new QuantileSketch().quantile(0.5)).toBeNaN();
