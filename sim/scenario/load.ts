@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { closest, InputError } from '../common/errors.ts';
 import { scenarioSchema, type Scenario } from './schema.ts';
 import { YamlSource } from './yaml-source.ts';
-import { keysAt } from './zod-walk.ts';
+import { discriminatorAt, keysAt } from './zod-walk.ts';
 
 export const DEFAULT_SCENARIO = resolve(REPO_ROOT, 'scenarios', 'quickstart.yaml');
 
@@ -33,19 +33,21 @@ export interface LoadOptions {
 
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Keys that pick a variant of a union (a distribution, a path-loss model, a PEFT kind). */
-const VARIANT_KEYS = ['dist', 'model', 'kind'] as const;
+/** The key that picks the variant of the scenario schema's discriminated union at `path` (a distribution's `dist`, a path-loss `model`, a PEFT `kind`, a cut `mode`). */
+const variantKeyAt = (path: Path): string | undefined => discriminatorAt(scenarioSchema, path);
 
 /**
  * Deep merge: objects merge key by key, everything else (lists included) replaces. An object that
- * switches variant (`dist: fixed` over `dist: lognormal`) replaces the base object: the old
- * variant's fields (mean, cv) do not belong to the new one.
+ * switches variant where the schema has a discriminated union (`dist: fixed` over `dist: lognormal`)
+ * replaces the base object: the old variant's fields (mean, cv) do not belong to the new one. Only
+ * there: `inference.model` is a plain field, and overriding it keeps the rest of the section.
  */
-export function deepMerge(base: unknown, over: unknown): unknown {
+export function deepMerge(base: unknown, over: unknown, path: Path = [], variantKey: (path: Path) => string | undefined = variantKeyAt): unknown {
   if (!isPlain(base) || !isPlain(over)) return over;
-  if (VARIANT_KEYS.some((k) => k in over && k in base && over[k] !== base[k])) return over;
+  const k = variantKey(path);
+  if (k !== undefined && k in over && k in base && over[k] !== base[k]) return over;
   const out: Plain = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = k in base ? deepMerge(base[k], v) : v;
+  for (const [key, v] of Object.entries(over)) out[key] = key in base ? deepMerge(base[key], v, [...path, key], variantKey) : v;
   return out;
 }
 
@@ -101,7 +103,14 @@ function setIn(obj: Plain, path: Path, value: unknown): void {
     if (c[k] === undefined || typeof c[k] !== 'object' || c[k] === null) c[k] = typeof path[i + 1] === 'number' ? [] : {};
     cur = c[k];
   }
-  (cur as Record<string | number, unknown>)[path[path.length - 1]!] = value;
+  const last = path[path.length - 1]!;
+  const parent = cur as Record<string | number, unknown>;
+  // Setting a union's discriminator to another variant (--set training.split.cut.mode=min-latency)
+  // starts that object afresh: the old variant's fields (layer) do not belong to the new one.
+  if (path.length > 1 && last === variantKeyAt(path.slice(0, -1)) && parent[last] !== value) {
+    for (const key of Object.keys(parent)) delete parent[key];
+  }
+  parent[last] = value;
 }
 
 function canonical(v: unknown): string {

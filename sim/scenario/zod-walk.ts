@@ -6,29 +6,14 @@ import type { z } from 'zod';
 type Def = { type: string; [k: string]: unknown };
 const defOf = (s: unknown): Def | undefined => (s as { _zod?: { def?: Def } })?._zod?.def;
 
+/** Peel wrappers and flatten unions and intersections into their member schemas. */
 function unwrap(s: unknown, depth = 0): unknown[] {
-  const d = defOf(s);
-  if (!d || depth > 20) return [s];
-  switch (d.type) {
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'catch':
-    case 'readonly':
-    case 'nonoptional':
-      return unwrap(d.innerType, depth + 1);
-    case 'pipe':
-      return unwrap(d.in, depth + 1);
-    case 'lazy':
-      return unwrap((d.getter as () => unknown)(), depth + 1);
-    case 'union':
-      return (d.options as unknown[]).flatMap((o) => unwrap(o, depth + 1));
-    case 'intersection':
-      return [...unwrap(d.left, depth + 1), ...unwrap(d.right, depth + 1)];
-    default:
-      return [s];
-  }
+  const p = peel(s);
+  const d = defOf(p);
+  if (!d || depth > 20) return [p];
+  if (d.type === 'union') return (d.options as unknown[]).flatMap((o) => unwrap(o, depth + 1));
+  if (d.type === 'intersection') return [...unwrap(d.left, depth + 1), ...unwrap(d.right, depth + 1)];
+  return [p];
 }
 
 function child(s: unknown, key: string | number): unknown[] {
@@ -60,4 +45,37 @@ export function keysAt(schema: z.ZodType, path: readonly (string | number)[]): s
     }
   }
   return [...keys];
+}
+
+/** Peel wrappers (optional, default, ...) but not unions. */
+function peel(s: unknown, depth = 0): unknown {
+  const d = defOf(s);
+  if (!d || depth > 20) return s;
+  switch (d.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'catch':
+    case 'readonly':
+    case 'nonoptional':
+      return peel(d.innerType, depth + 1);
+    case 'pipe':
+      return peel(d.in, depth + 1);
+    case 'lazy':
+      return peel((d.getter as () => unknown)(), depth + 1);
+    default:
+      return s;
+  }
+}
+
+/** The discriminator key of the discriminated union at `path` (`dist`, `model`, `kind`, `mode`), if the schema has one there. */
+export function discriminatorAt(schema: z.ZodType, path: readonly (string | number)[]): string | undefined {
+  let cur: unknown[] = [schema];
+  for (const p of path) cur = cur.flatMap((s) => child(s, p));
+  for (const s of cur) {
+    const d = defOf(peel(s));
+    if (d?.type === 'union' && typeof d.discriminator === 'string') return d.discriminator;
+  }
+  return undefined;
 }

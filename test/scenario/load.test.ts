@@ -97,6 +97,8 @@ describe('scenario loading', () => {
     expect(() => loadScenario(join(ROOT, 'scenarios/split-inference.yaml'), { set: ['inference.split.u_shaped=true', 'inference.split.tail_layers=31'] })).toThrow(
       /inference\.split\.tail_layers: expected at most 30 for llama-2-7b \(32 blocks/,
     );
+    // random waypoint with a zero minimum speed decays (Yoon et al. 2003)
+    expect(() => loadScenario(undefined, { set: ['topology.users.mobility={model: random-waypoint, speed: [0, 2]}'] })).toThrow(/mobility\.speed\[0\]: expected a minimum speed > 0/);
     // a bad --seed is blamed on the flag, not on the file
     expect(() => loadScenario(undefined, { seed: 1.5 })).toThrow(/^--seed 1\.5: seed: expected int/);
   });
@@ -108,7 +110,20 @@ describe('scenario loading', () => {
     expect(() => loadScenario(undefined, { set: ['inference.requests.prompt_tokens={dist: uniform, min: 100, max: 10}'] })).toThrow(/prompt_tokens\.max: expected min <= max/);
     writeFileSync(join(d, 'child.yaml'), `extends: ${join(ROOT, 'scenarios/quickstart.yaml')}\ninference:\n  requests:\n    prompt_tokens: { dist: fixed, value: 5 }\n`);
     expect(loadScenario(join(d, 'child.yaml')).scenario.inference!.requests.prompt_tokens).toEqual({ dist: 'fixed', value: 5 });
-    expect(deepMerge({ p: { dist: 'lognormal', mean: 1, cv: 1 } }, { p: { dist: 'fixed', value: 5 } })).toEqual({ p: { dist: 'fixed', value: 5 } });
+    const rq = (prompt: unknown) => ({ inference: { requests: { prompt_tokens: prompt } } });
+    expect(deepMerge(rq({ dist: 'lognormal', mean: 1, cv: 1 }), rq({ dist: 'fixed', value: 5 }))).toEqual(rq({ dist: 'fixed', value: 5 }));
+  });
+
+  it('only a schema union switches variant: overriding inference.model keeps the section; --set of a discriminator starts the object afresh', () => {
+    const d = tempDir();
+    writeFileSync(join(d, 'child.yaml'), `extends: ${join(ROOT, 'scenarios/inference-modes.yaml')}\ninference:\n  model: llama-3.2-1b\n`);
+    const child = loadScenario(join(d, 'child.yaml')).scenario.inference!;
+    expect(child.model).toBe('llama-3.2-1b');
+    expect(child.mode).toBe('adaptive'); // the parent's, not the default ('edge'): the section was replaced whole before
+    expect(child.requests.private_share).toBe(0.25);
+    expect(loadScenario(join(ROOT, 'scenarios/training-schemes.yaml'), { set: ['training.split.cut.mode=min-latency'] }).scenario.training!.split.cut).toEqual({ mode: 'min-latency' });
+    // a plain `model` key is not a variant key: the merge goes key by key
+    expect(deepMerge({ inference: { model: 'a', mode: 'split' } }, { inference: { model: 'b' } })).toEqual({ inference: { model: 'b', mode: 'split' } });
   });
 
   it('a speculative draft must share the target\'s tokenizer; extends cannot come from --set', () => {
