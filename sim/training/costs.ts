@@ -87,7 +87,7 @@ export function updateBytes(a: ModelArch, job: JobSpec, part?: Part): number {
 
 const FORMAT_BYTES = { fp32: 4, fp16: 2, int8: 1, int4: 0.5 } as const;
 
-/** Tokens per sequence left at the cut after token pruning (at least 1). */
+/** Text tokens per sequence left at the cut after token pruning (at least 1; soft-prompt positions not included). */
 export function keptTokens(job: JobSpec, prune_ratio: number): number {
   return Math.max(1, Math.round(job.seq * (1 - prune_ratio)));
 }
@@ -103,11 +103,24 @@ export function prunedJob(job: JobSpec, prune_ratio: number): JobSpec {
   return seq === job.seq ? job : { ...job, seq };
 }
 
+/** Labels uploaded with one batch: one per kept text token (soft-prompt positions have none). */
+export function labelsBytesPerBatch(job: JobSpec, prune_ratio: number, bytes_per_token: number): number {
+  return job.batch * keptTokens(job, prune_ratio) * bytes_per_token;
+}
+
+/** Soft-prompt positions prepended to every sequence by prompt tuning (0 for other PEFT kinds). */
+export function promptTokens(job: JobSpec): number {
+  return job.peft.kind === 'prompt' ? job.peft.tokens : 0;
+}
+
 /**
- * Smashed data of one batch at a cut, as sent: batch x kept tokens x hidden x
- * bytes of the format (int8/int4 group scales are not counted).
+ * Smashed data of one batch at a cut, as sent: batch x positions x hidden x
+ * bytes of the format (int8/int4 group scales are not counted). The positions
+ * are the kept tokens plus, under prompt tuning, the soft-prompt positions: the
+ * device part prepends them, and the server part computes on them too (token
+ * pruning drops only text tokens, as prunedJob does).
  */
 export function smashedBytesPerBatch(a: ModelArch, job: JobSpec, format: keyof typeof FORMAT_BYTES | undefined, prune_ratio: number): number {
   const bytes = format === undefined ? job.act_bytes : FORMAT_BYTES[format];
-  return smashedDataBytes(a, job.batch, keptTokens(job, prune_ratio), bytes);
+  return smashedDataBytes(a, job.batch, keptTokens(job, prune_ratio) + promptTokens(job), bytes);
 }

@@ -8,10 +8,19 @@
  * cloud), the cloud C+S. Each entity has at most one step in flight; a
  * transfer's or job's tag is the entity index, so nothing is allocated per
  * event.
+ *
+ * Moving users: a radio step goes through the cell that serves the user when
+ * the step is issued, while server steps stay at the entity's home site (fixed
+ * at launch). Data uplinked through another cell cross the backhaul from that
+ * cell to the home site before the next step (or straight to the aggregation
+ * node when the next step sends them there), and data for the downlink cross
+ * from where they are to the serving cell first. These backhaul legs are
+ * counted as backhaul bytes; without mobility there are none.
  */
 import type { Engine, EventId, EventTarget } from '../engine/engine.ts';
 import type { Table } from '../metrics/recorder.ts';
 import { CLOUD, type NetworkService, type TransferOwner } from '../network/api.ts';
+import { STATIC_MOBILITY, type MobilityService } from '../network/mobility.ts';
 import type { ComputeJob, EdgeSites } from '../world/compute.ts';
 import type { World } from '../world/world.ts';
 import type { ModelArch } from '../workload/types.ts';
@@ -20,12 +29,14 @@ import type { JobSpec, TrainingSpec } from './schema.ts';
 
 // Step kinds of a program (triplets: kind, amount, extra).
 export const DEV = 0; // device compute: amount s, extra J
-export const UP = 1; // radio uplink to the home cell: amount bytes, extra = of which smashed data
-export const DOWN = 2; // radio downlink from the home cell: amount bytes, extra = of which smashed data
+export const UP = 1; // radio uplink to the serving cell: amount bytes, extra = of which smashed data
+export const DOWN = 2; // radio downlink from the serving cell: amount bytes, extra = of which smashed data
 export const SRV = 3; // job on the home edge site: amount s of work
-export const BH_TO_AGG = 4; // backhaul home -> aggregation node: amount bytes (skipped when they coincide)
-export const BH_FROM_AGG = 5; // backhaul aggregation node -> home
+export const BH_TO_AGG = 4; // backhaul (where the entity's data are) -> aggregation node: amount bytes (skipped when they coincide)
+export const BH_FROM_AGG = 5; // backhaul aggregation node -> the client's serving cell (a site's home)
 export const WAIT = 6; // a plain delay (cloud work): amount s
+/** Internal: a backhaul leg the interpreter inserts for a moved user (never in a program). */
+const RELAY = 7;
 
 /** Builds the Float64Array triplets of a program segment. */
 export class Steps {
@@ -120,6 +131,12 @@ export class TrainingJob implements EventTarget, TransferOwner {
   private readonly opExtra: Float64Array;
   private readonly opBody: Uint8Array;
   private readonly opStart: Float64Array;
+  /** Node of the step in flight: the cell of a radio step, the destination of a backhaul step. */
+  private readonly opNode: Int32Array;
+  /** Node (server or CLOUD) holding the entity's data: where its last uplink landed, or the source of its next downlink. */
+  private readonly at: Int32Array;
+  /** Bytes uplinked through a cell other than home that still have to reach the home site (or the aggregation node). */
+  private readonly carry: Float64Array;
 
   // Totals per client.
   readonly upBytes: Float64Array;
@@ -150,6 +167,10 @@ export class TrainingJob implements EventTarget, TransferOwner {
   reached_s = Number.NaN;
   roundsToTarget = Number.NaN;
   finished = false;
+  /** Steps credited within the round in progress by creditSequential (sequential schemes). */
+  private roundCredit = 0;
+  private readonly sequential: boolean;
+  private readonly mobility: MobilityService;
 
   /** Reused job record for server steps (their memory is reserved by the scheme beforehand). */
   private readonly srvJob: ComputeJob = { work_s: 0, memory_bytes: 0 };
@@ -167,6 +188,8 @@ export class TrainingJob implements EventTarget, TransferOwner {
   ) {
     this.engine = world.engine;
     this.net = world.need<NetworkService>('network', 'training');
+    this.mobility = world.maybe<MobilityService>('mobility') ?? STATIC_MOBILITY;
+    this.sequential = scheme.progress === 'sequential';
     this.sites = sites;
     this.rng = world.engine.rng('training:clients:sampling');
     const C = clients.user.length;
@@ -199,6 +222,9 @@ export class TrainingJob implements EventTarget, TransferOwner {
     this.opExtra = new Float64Array(E);
     this.opBody = new Uint8Array(E);
     this.opStart = new Float64Array(E);
+    this.opNode = new Int32Array(E);
+    this.at = new Int32Array(E);
+    this.carry = new Float64Array(E);
     this.upBytes = new Float64Array(C);
     this.downBytes = new Float64Array(C);
     this.energy_j = new Float64Array(C);
@@ -244,9 +270,11 @@ export class TrainingJob implements EventTarget, TransferOwner {
     return this.C + s;
   }
 
-  /** Serving cell of client `c` now. */
+  /** Serving cell of client `c` now (its position brought up to date first). */
   cellOf(c: number): number {
-    return this.net.servingCell(this.user[c]!);
+    const u = this.user[c]!;
+    this.mobility.refresh(u);
+    return this.net.servingCell(u);
   }
 
   /** Run `p` on entity `e` (client, site or cloud) with `home` as its edge site. */
@@ -256,6 +284,8 @@ export class TrainingJob implements EventTarget, TransferOwner {
     this.pc[e] = 0;
     this.rep[e] = 0;
     this.home[e] = home;
+    this.at[e] = home;
+    this.carry[e] = 0;
     this.advance(e);
   }
 
@@ -264,18 +294,29 @@ export class TrainingJob implements EventTarget, TransferOwner {
     return this.prog[e] !== null;
   }
 
-  /** Drop client `c` from the round: abort its step in flight (partial compute energy is counted). */
+  /**
+   * Drop client `c` from the round: abort its step in flight. What it did until
+   * then is charged: the share of a device computation's energy, and for a
+   * radio transfer the bytes already sent (partialRadioBytes) and its radio
+   * energy over the time it was active.
+   */
   drop(c: number): void {
     if (this.prog[c] === null) return;
     const id = this.pendId[c]!;
+    const kind = this.opKind[c]!;
     if (this.pend[c] === P_TIMER) {
       this.engine.cancel(id);
-      if (this.opKind[c] === DEV) {
+      if (kind === DEV) {
         const frac = (this.engine.now - this.opStart[c]!) / this.opAmt[c]!;
         this.addEnergy(c, this.opExtra[c]! * Math.min(1, frac));
       }
-    } else if (this.pend[c] === P_FLOW) this.net.abort(id);
-    else if (this.pend[c] === P_JOB) this.sites.site(this.home[c]!).cancel(id);
+    } else if (this.pend[c] === P_FLOW) {
+      this.net.abort(id);
+      if (kind === UP || kind === DOWN) {
+        const sent = this.partialRadioBytes(c);
+        this.chargeRadio(c, kind, sent, this.opExtra[c]! * (sent / this.opAmt[c]!));
+      }
+    } else if (this.pend[c] === P_JOB) this.sites.site(this.home[c]!).cancel(id);
     this.pend[c] = P_NONE;
     this.prog[c] = null;
     this.dropped++;
@@ -285,6 +326,56 @@ export class TrainingJob implements EventTarget, TransferOwner {
   private addEnergy(c: number, j: number): void {
     this.energy_j[c]! += j;
     this.r[C_ENERGY]! += j;
+  }
+
+  /**
+   * Bytes a radio transfer of client `c` in flight has delivered so far. The
+   * network service exposes no per-flow progress, so this is an estimate: the
+   * time since the step was issued, less the radio hop latency, at the rate
+   * the user would get alone on its cell now (peakRateUp/peakRateDown, mean
+   * channel without fading), capped at the transfer size. While other flows
+   * share the cell it is an upper bound.
+   */
+  private partialRadioBytes(c: number): number {
+    const cell = this.opNode[c]!;
+    const u = this.user[c]!;
+    const rate = this.opKind[c] === UP ? this.net.peakRateUp(cell, u) : this.net.peakRateDown(cell, u);
+    const t = this.engine.now - this.opStart[c]! - this.net.radioLatency_s();
+    return t > 0 ? Math.min(this.opAmt[c]!, (t * rate) / 8) : 0;
+  }
+
+  /** Count `bytes` of a radio step of client `c` (UP or DOWN; `smashed` of them smashed data) with its energy over the time since it was issued. */
+  private chargeRadio(c: number, kind: number, bytes: number, smashed: number): void {
+    const air = this.engine.now - this.opStart[c]!;
+    const split = this.opBody[c] === 1;
+    if (kind === UP) {
+      this.r[C_UP]! += bytes;
+      this.upBytes[c]! += bytes;
+      this.r[C_SMASH]! += smashed;
+      this.addEnergy(c, this.net.uplinkEnergy_j(this.user[c]!, bytes, air));
+    } else {
+      this.r[C_DOWN]! += bytes;
+      this.downBytes[c]! += bytes;
+      this.addEnergy(c, this.net.downlinkEnergy_j(bytes, air));
+    }
+    if (split) this.r[C_SPLIT]! += bytes;
+  }
+
+  /**
+   * Sequential schemes: `steps` optimizer steps on the whole model were done,
+   * evenly spread over [from_s, to_s], in the round in progress. When they
+   * reach the target, the time is interpolated to the step that reaches it
+   * (the round's end is only the fallback of endRound). Federated schemes
+   * progress only at aggregations and do not call this.
+   */
+  creditSequential(steps: number, from_s: number, to_s: number): void {
+    const before = this.cumSteps + this.roundCredit;
+    this.roundCredit += steps;
+    const target = this.curve.steps_to_target;
+    if (!Number.isNaN(this.reached_s) || before + steps < target) return;
+    const f = steps > 0 ? Math.max(0, target - before) / steps : 1;
+    this.reached_s = from_s + f * (to_s - from_s);
+    this.roundsToTarget = this.round;
   }
 
   private advance(e: number): void {
@@ -307,9 +398,15 @@ export class TrainingJob implements EventTarget, TransferOwner {
         if (s === 1) {
           this.rep[e]!++;
           this.pc[e] = 0;
-          if (e < this.C) this.r[C_BATCHES]!++;
+          if (e < this.C) {
+            this.r[C_BATCHES]!++;
+            // a sequential scheme's client completes one optimizer step of the whole model per batch
+            if (this.sequential) this.creditSequential(1, this.engine.now, this.engine.now);
+          }
           continue;
         }
+        // data still waiting at another cell go on to the home site before the program ends
+        if (this.carry[e]! > 0) return this.relay(e, this.carry[e]!, this.home[e]!);
         this.prog[e] = null;
         this.pend[e] = P_NONE;
         this.scheme.entityDone(this, e);
@@ -320,9 +417,26 @@ export class TrainingJob implements EventTarget, TransferOwner {
     }
   }
 
+  /** Start a backhaul leg of `bytes` from where entity e's data are to `to` (inserted before the step at pc, which is then issued again). */
+  private relay(e: number, bytes: number, to: number): void {
+    this.opKind[e] = RELAY;
+    this.opAmt[e] = bytes;
+    this.opExtra[e] = 0;
+    this.opNode[e] = to;
+    this.opStart[e] = this.engine.now;
+    this.pend[e] = P_FLOW;
+    this.pendId[e] = this.net.backhaul(this.at[e]!, to, bytes, this, e);
+  }
+
   /** Start one step; false when it was skipped (nothing to do). */
   private issue(e: number, kind: number, amt: number, extra: number, body: boolean): boolean {
     const home = this.home[e]!;
+    // Data uplinked through another cell reach the home site first (a step to the aggregation node takes them there directly).
+    if (this.carry[e]! > 0 && kind !== BH_TO_AGG) {
+      this.pc[e]! -= 3;
+      this.relay(e, this.carry[e]!, home);
+      return true;
+    }
     this.opKind[e] = kind;
     this.opAmt[e] = amt;
     this.opExtra[e] = extra;
@@ -334,14 +448,26 @@ export class TrainingJob implements EventTarget, TransferOwner {
         this.pend[e] = P_TIMER;
         this.pendId[e] = this.engine.schedule(amt, this, K_TIMER, e);
         return true;
-      case UP:
+      case UP: {
+        const cell = this.cellOf(e);
+        this.opNode[e] = cell;
         this.pend[e] = P_FLOW;
-        this.pendId[e] = this.net.uplink(home, this.user[e]!, amt, this, e);
+        this.pendId[e] = this.net.uplink(cell, this.user[e]!, amt, this, e);
         return true;
-      case DOWN:
+      }
+      case DOWN: {
+        const cell = this.cellOf(e);
+        if (this.at[e] !== cell) {
+          // the data first cross the backhaul to the cell that serves the user now
+          this.pc[e]! -= 3;
+          this.relay(e, amt, cell);
+          return true;
+        }
+        this.opNode[e] = cell;
         this.pend[e] = P_FLOW;
-        this.pendId[e] = this.net.downlink(home, this.user[e]!, amt, this, e);
+        this.pendId[e] = this.net.downlink(cell, this.user[e]!, amt, this, e);
         return true;
+      }
       case SRV: {
         this.srvJob.work_s = amt;
         const id = this.sites.site(home).start(this.srvJob, this, e);
@@ -352,9 +478,14 @@ export class TrainingJob implements EventTarget, TransferOwner {
       case BH_TO_AGG:
       case BH_FROM_AGG: {
         const agg = e === this.cloudEntity ? CLOUD : this.aggNode;
-        if (agg === home) return false;
+        const from = kind === BH_TO_AGG ? this.at[e]! : agg;
+        const to = kind === BH_TO_AGG ? agg : e < this.C ? this.cellOf(e) : home;
+        this.carry[e] = 0;
+        this.opNode[e] = to;
+        if (kind === BH_FROM_AGG) this.at[e] = to;
+        if (from === to) return false;
         this.pend[e] = P_FLOW;
-        this.pendId[e] = kind === BH_TO_AGG ? this.net.backhaul(home, agg, amt, this, e) : this.net.backhaul(agg, home, amt, this, e);
+        this.pendId[e] = this.net.backhaul(from, to, amt, this, e);
         return true;
       }
     }
@@ -377,28 +508,29 @@ export class TrainingJob implements EventTarget, TransferOwner {
   private complete(e: number): void {
     this.pend[e] = P_NONE;
     const amt = this.opAmt[e]!;
-    const extra = this.opExtra[e]!;
-    switch (this.opKind[e]) {
+    const kind = this.opKind[e]!;
+    switch (kind) {
       case DEV:
-        this.addEnergy(e, extra);
+        this.addEnergy(e, this.opExtra[e]!);
         break;
       case UP: {
-        const air = this.engine.now - this.opStart[e]!;
-        this.r[C_UP]! += amt;
-        this.upBytes[e]! += amt;
-        this.r[C_SMASH]! += extra;
-        if (this.opBody[e] === 1) this.r[C_SPLIT]! += amt;
-        this.addEnergy(e, this.net.uplinkEnergy_j(this.user[e]!, amt, air));
+        this.chargeRadio(e, UP, amt, this.opExtra[e]!);
+        const cell = this.opNode[e]!;
+        this.at[e] = cell;
+        if (cell !== this.home[e]) this.carry[e]! += amt;
         break;
       }
-      case DOWN: {
-        const air = this.engine.now - this.opStart[e]!;
-        this.r[C_DOWN]! += amt;
-        this.downBytes[e]! += amt;
-        if (this.opBody[e] === 1) this.r[C_SPLIT]! += amt;
-        this.addEnergy(e, this.net.downlinkEnergy_j(amt, air));
+      case DOWN:
+        this.chargeRadio(e, DOWN, amt, 0);
         break;
-      }
+      case SRV:
+        this.at[e] = this.home[e]!;
+        break;
+      case RELAY:
+        this.at[e] = this.opNode[e]!;
+        this.carry[e] = 0;
+        this.r[C_BH]! += amt;
+        break;
       case BH_TO_AGG:
       case BH_FROM_AGG:
         this.r[C_BH]! += amt;
@@ -411,6 +543,7 @@ export class TrainingJob implements EventTarget, TransferOwner {
     this.round++;
     this.roundStart = this.engine.now;
     this.r.fill(0);
+    this.roundCredit = 0;
     this.dropped = 0;
     let n = this.feasibleCount;
     const buf = this.pickBuf;
@@ -435,12 +568,16 @@ export class TrainingJob implements EventTarget, TransferOwner {
     this.scheme.startRound(this, buf, n);
   }
 
-  /** The scheme ends the round after `steps` optimizer steps by `finishers` clients. */
-  endRound(finishers: number, steps: number): void {
+  /**
+   * The scheme ends the round after `steps` optimizer steps by `finishers`
+   * clients, worth `effective` sequential steps (default: effectiveSteps of the
+   * scheme's progress kind).
+   */
+  endRound(finishers: number, steps: number, effective?: number): void {
     if (this.deadlineEv !== -1) this.engine.cancel(this.deadlineEv);
     this.deadlineEv = -1;
     const now = this.engine.now;
-    const eff = effectiveSteps(this.scheme.progress, { participants: finishers, steps, non_iid: this.spec.job.dataset.non_iid }, this.spec.progress);
+    const eff = effective ?? effectiveSteps(this.scheme.progress, { participants: finishers, steps, non_iid: this.spec.job.dataset.non_iid }, this.spec.progress);
     this.cumSteps += eff;
     const reached = this.cumSteps >= this.curve.steps_to_target;
     if (reached && Number.isNaN(this.reached_s)) {

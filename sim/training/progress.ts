@@ -9,7 +9,9 @@
  *    - sequential schemes (centralized, sl, ushape): every optimizer step is
  *      one step on the whole model: effective = steps done in the round;
  *    - federated schemes (fl, hfl, sfl, psl): a round of K participants with
- *      E local steps each is worth  E K^alpha / (1 + lambda Gamma (E - 1)).
+ *      E local steps each is worth  E K^alpha / (1 + lambda Gamma (E - 1));
+ *    - hfl between cloud aggregations: per site, with that site's K_s
+ *      (hierarchicalEffectiveSteps).
  *
  * ASSUMPTIONS (defaults; calibrate against measurements or swap the curve for a CSV):
  * - Shape from FedAvg convergence bounds: Li, Huang, Yang, Wang, Zhang, "On the
@@ -116,4 +118,44 @@ export function effectiveSteps(kind: ProgressKind, p: { participants: number; st
   if (kind === 'sequential') return p.steps;
   const E = p.steps / p.participants;
   return (E * p.participants ** spec.participation_exponent) / (1 + spec.drift * p.non_iid * Math.max(0, E - 1));
+}
+
+/**
+ * Effective sequential steps of one hfl edge round (an edge aggregation at every site with
+ * finishers: site s had K_s = finishers[s] clients doing steps[s] local steps in all).
+ *
+ * - A round that ends in a cloud aggregation merges every site's model: it is worth the
+ *   federated rule over all K = sum K_s participants, E K^alpha / (1 + lambda Gamma (E - 1)).
+ * - A round that ends at the edges only leaves S separate site models. Each advanced by its own
+ *   FedAvg round, E_s K_s^alpha / (1 + lambda Gamma (E_s - 1)); the round is credited the
+ *   participant-weighted mean of these (the weights of the later cloud average), i.e. the progress
+ *   of a typical site model, not of a model averaged over all K clients.
+ *
+ * ASSUMPTION: the cloud average at the end of a period is credited the cross-site benefit
+ * (K^alpha instead of K_s^alpha) for its own round only, not retroactively for the period's earlier
+ * edge rounds, whose site models have drifted apart by then (Li et al. 2020: averaging after more
+ * local progress gains less; how much is not modelled). So the rule is conservative: with tau2 = 1
+ * it is the fl rule; as tau2 grows, rounds to target grow toward the single-site rate, and with a
+ * tau2 longer than the run no cross-site progress is ever credited.
+ */
+export function hierarchicalEffectiveSteps(
+  finishers: ArrayLike<number>,
+  steps: ArrayLike<number>,
+  cloud: boolean,
+  non_iid: number,
+  spec: ProgressSpec,
+): number {
+  let K = 0;
+  let total = 0;
+  for (let s = 0; s < finishers.length; s++) {
+    K += finishers[s]!;
+    total += steps[s]!;
+  }
+  if (cloud || K <= 0) return effectiveSteps('federated', { participants: K, steps: total, non_iid }, spec);
+  let sum = 0;
+  for (let s = 0; s < finishers.length; s++) {
+    const k = finishers[s]!;
+    if (k > 0) sum += k * effectiveSteps('federated', { participants: k, steps: steps[s]!, non_iid }, spec);
+  }
+  return sum / K;
 }

@@ -10,7 +10,8 @@
  *   stragglers dropped or waited for.
  * - hfl: clients aggregate at their serving edge every tau1 local rounds
  *   (one "round" here = one edge aggregation); every tau2 edge rounds the
- *   edges exchange models with the cloud over the backhaul.
+ *   edges exchange models with the cloud over the backhaul. Between cloud
+ *   aggregations progress is credited per site (hierarchicalEffectiveSteps).
  * - sl: vanilla split learning at the cut: clients take turns; per batch
  *   device forward, smashed data (+ labels) up, server forward+backward,
  *   gradients down, device backward; the device-side trainable part is
@@ -20,6 +21,8 @@
  * - psl: parallel, no device-side aggregation.
  * - ushape: head and tail on the device (labels stay there), the middle on
  *   the server: four transfers per batch; clients take turns like sl.
+ * - With the MeZO optimizer every split scheme runs two forward passes per
+ *   batch and no backward: two smashed uploads, no gradients back (mezoBatch).
  *
  * Server work runs on the edge sites (shared with inference).
  */
@@ -29,7 +32,8 @@ import { phaseCost } from '../hardware/roofline.ts';
 import { CLOUD } from '../network/api.ts';
 import { Registry } from '../common/registry.ts';
 import { trainableParams, type Peft } from '../workload/training.ts';
-import { keptTokens, partCost, prunedJob, smashedBytesPerBatch, updateBytes, type Part, type PartCost } from './costs.ts';
+import { labelsBytesPerBatch, partCost, prunedJob, smashedBytesPerBatch, updateBytes, type Part, type PartCost } from './costs.ts';
+import { hierarchicalEffectiveSteps } from './progress.ts';
 import { BH_FROM_AGG, BH_TO_AGG, DEV, DOWN, Program, SRV, Steps, UP, WAIT, type Scheme, type TrainingJob } from './job.ts';
 
 export const trainingSchemes = new Registry<() => Scheme>('trainingScheme', 'training.scheme');
@@ -60,6 +64,7 @@ class Centralized implements Scheme {
   private n = 0;
   private steps = 0;
   private step_s = 0;
+  private trainStart = 0;
 
   prepare(job: TrainingJob): void {
     const site = job.sites.site(job.spec.server.site);
@@ -85,13 +90,18 @@ class Centralized implements Scheme {
 
   private train(job: TrainingJob): void {
     const s = job.spec.server.site;
+    this.trainStart = job.engine.now;
     job.launch(job.siteEntity(s), new Program(new Steps().add(SRV, this.steps * this.step_s).build()), s);
   }
 
   entityDone(job: TrainingJob, e: number): void {
     if (e < job.C) {
       if (--this.pending === 0) this.train(job);
-    } else job.endRound(this.n, this.steps);
+      return;
+    }
+    // the round's steps ran one after another in the server job just finished
+    job.creditSequential(this.steps, this.trainStart, job.engine.now);
+    job.endRound(this.n, this.steps);
   }
 }
 
@@ -205,7 +215,9 @@ class Fl extends Federated {
 }
 
 class Hfl extends Federated {
+  /** Per site: clients that finished this edge round, and their local steps. */
   private perSite = new Int32Array(0);
+  private perSiteSteps = new Float64Array(0);
   private clientSite = new Int32Array(0);
   private sitesPending = 0;
   private phase = 0;
@@ -213,6 +225,7 @@ class Hfl extends Federated {
   override prepare(job: TrainingJob): void {
     job.aggNode = CLOUD;
     this.perSite = new Int32Array(job.S);
+    this.perSiteSteps = new Float64Array(job.S);
     this.clientSite = new Int32Array(job.C);
     super.prepare(job);
   }
@@ -227,11 +240,21 @@ class Hfl extends Federated {
 
   protected override begin(job: TrainingJob): void {
     this.perSite.fill(0);
+    this.perSiteSteps.fill(0);
     for (let i = 0; i < this.n; i++) this.clientSite[this.running[i]!] = job.cellOf(this.running[i]!);
   }
 
-  protected override clientDone(_job: TrainingJob, c: number): void {
-    this.perSite[this.clientSite[c]!]!++;
+  protected override clientDone(job: TrainingJob, c: number): void {
+    const s = this.clientSite[c]!;
+    this.perSite[s]!++;
+    this.perSiteSteps[s]! += job.steps[c]! * this.localRounds(job);
+  }
+
+  /** End the edge round; progress per site until the cloud merges them (hierarchicalEffectiveSteps). */
+  private finish(job: TrainingJob): void {
+    const cloud = job.round % job.spec.tau2 === 0;
+    const eff = hierarchicalEffectiveSteps(this.perSite, this.perSiteSteps, cloud, job.jobSpec.dataset.non_iid, job.spec.progress);
+    job.endRound(this.finishers, this.steps, eff);
   }
 
   /** Edge aggregation at every site with updates; on cloud rounds, each edge then uploads its model. */
@@ -240,7 +263,7 @@ class Hfl extends Federated {
     this.phase = 1;
     this.sitesPending = 0;
     for (let s = 0; s < job.S; s++) if (this.perSite[s]! > 0) this.sitesPending++;
-    if (this.sitesPending === 0) return job.endRound(this.finishers, this.steps);
+    if (this.sitesPending === 0) return this.finish(job);
     for (let s = 0; s < job.S; s++) {
       if (this.perSite[s] === 0) continue;
       const st = new Steps().add(SRV, aggregationWork_s(job, s, this.perSite[s]!, this.params));
@@ -266,7 +289,7 @@ class Hfl extends Federated {
       job.launch(job.cloudEntity, new Program(new Steps().add(WAIT, work).build()), 0);
       return;
     }
-    job.endRound(this.finishers, this.steps);
+    this.finish(job);
   }
 }
 
@@ -313,7 +336,7 @@ function smashedOf(job: TrainingJob): number {
 
 /** Labels uploaded with a batch: one per kept token (the server computes the loss on the tokens it receives). */
 function labelsOf(job: TrainingJob): number {
-  return job.jobSpec.batch * keptTokens(job.jobSpec, job.spec.split.prune_ratio) * job.spec.split.labels_bytes_per_token;
+  return labelsBytesPerBatch(job.jobSpec, job.spec.split.prune_ratio, job.spec.split.labels_bytes_per_token);
 }
 
 interface SplitParts {
@@ -363,6 +386,9 @@ function splitParts(job: TrainingJob, c: number, k: number, ushape: boolean): Sp
 
 const EMPTY = new Float64Array(0);
 
+/** MeZO under split learning: bytes of the projected gradient (one fp32 scalar) sent to the part that did not compute the loss. */
+export const LOSS_SCALAR_BYTES = 4;
+
 type SplitMode = 'sequential' | 'parallel-fedavg' | 'parallel';
 
 class Split implements Scheme {
@@ -373,6 +399,8 @@ class Split implements Scheme {
   private relayIn: Float64Array[] = [];
   private relayOut: Float64Array[] = [];
   private devBytes = new Float64Array(0);
+  /** Per client: the edge site that holds its server part (its serving cell at the start; it stays there when the user moves). */
+  private site = new Int32Array(0);
   private order = new Int32Array(0);
   private n = 0;
   private next = 0;
@@ -393,6 +421,7 @@ class Split implements Scheme {
     const S = smashedOf(job);
     const labels = this.ushape ? 0 : labelsOf(job);
     this.devBytes = new Float64Array(job.C);
+    this.site = Int32Array.from({ length: job.C }, (_, c) => job.cellOf(c));
     this.order = new Int32Array(job.C);
     // Device parts, cuts and device memory.
     const parts: SplitParts[] = [];
@@ -408,15 +437,7 @@ class Split implements Scheme {
       const p = parts[c]!;
       const devTrains = p.devBytes > 0;
       this.devBytes[c] = p.devBytes;
-      const b = new Steps().add(DEV, p.head.fwd_s, p.head.fwd_j);
-      if (this.ushape) {
-        const t = p.tail!;
-        b.add(UP, S, S).add(SRV, p.srv.fwd_s).add(DOWN, S, S).add(DEV, t.fwd_s + t.bwd_s, t.fwd_j + t.bwd_j).add(UP, S, S).add(SRV, p.srv.bwd_s);
-      } else {
-        b.add(UP, S + labels, S).add(SRV, p.srv.fwd_s + p.srv.bwd_s);
-      }
-      if (p.headTrains) b.add(DOWN, S, S).add(DEV, p.head.bwd_s, p.head.bwd_j);
-      const body = b.build();
+      const body = (job.jobSpec.optimizer === 'mezo' ? this.mezoBatch(p, S, labels) : this.batch(p, S, labels)).build();
       const reps = job.steps[c]!;
       const pre = new Steps();
       const post = new Steps();
@@ -434,6 +455,53 @@ class Split implements Scheme {
   }
 
   /**
+   * One batch with backpropagation. Only activations count as smashed data (the
+   * `extra` of an UP step): gradient uploads of U-shaped learning are split
+   * traffic but not smashed data.
+   */
+  private batch(p: SplitParts, S: number, labels: number): Steps {
+    const b = new Steps().add(DEV, p.head.fwd_s, p.head.fwd_j);
+    if (this.ushape) {
+      const t = p.tail!;
+      b.add(UP, S, S).add(SRV, p.srv.fwd_s).add(DOWN, S, S).add(DEV, t.fwd_s + t.bwd_s, t.fwd_j + t.bwd_j).add(UP, S, 0).add(SRV, p.srv.bwd_s);
+    } else {
+      b.add(UP, S + labels, S).add(SRV, p.srv.fwd_s + p.srv.bwd_s);
+    }
+    if (p.headTrains) b.add(DOWN, S, 0).add(DEV, p.head.bwd_s, p.head.bwd_j);
+    return b;
+  }
+
+  /**
+   * One batch with MeZO (zeroth-order): two forward passes with +/- the same
+   * seeded perturbation and no backward, so per pass the smashed data go up
+   * (and in U-shaped learning the server's output comes back down to the tail,
+   * which computes the loss); no activation gradient travels. The side that did
+   * not compute the loss receives the projected gradient, one fp32 scalar
+   * (LOSS_SCALAR_BYTES), and every part applies its update (bwd_s of a MeZO
+   * part is its optimizer update alone). Labels go up once per batch.
+   */
+  private mezoBatch(p: SplitParts, S: number, labels: number): Steps {
+    const b = new Steps();
+    for (let pass = 0; pass < 2; pass++) {
+      b.add(DEV, p.head.fwd_s / 2, p.head.fwd_j / 2);
+      if (this.ushape) {
+        const t = p.tail!;
+        b.add(UP, S, S).add(SRV, p.srv.fwd_s / 2).add(DOWN, S, S).add(DEV, t.fwd_s / 2, t.fwd_j / 2);
+      } else {
+        b.add(UP, S + (pass === 0 ? labels : 0), S).add(SRV, p.srv.fwd_s / 2 + (pass === 1 ? p.srv.bwd_s : 0));
+      }
+    }
+    if (this.ushape) {
+      const t = p.tail!;
+      if (p.srv.trainable_params > 0) b.add(UP, LOSS_SCALAR_BYTES).add(SRV, p.srv.bwd_s);
+      b.add(DEV, p.head.bwd_s + t.bwd_s, p.head.bwd_j + t.bwd_j);
+    } else if (p.headTrains) {
+      b.add(DOWN, LOSS_SCALAR_BYTES).add(DEV, p.head.bwd_s, p.head.bwd_j);
+    }
+    return b;
+  }
+
+  /**
    * Server memory per site: the weights of its largest server part once, then
    * per client its state and activations (clients in parallel), or the largest
    * such share once (clients take turns). Clients are admitted in index order;
@@ -443,7 +511,7 @@ class Split implements Scheme {
     const weights = new Float64Array(job.S);
     const extra = new Float64Array(job.S);
     for (let c = 0; c < job.C; c++) {
-      const s = job.cellOf(c);
+      const s = this.site[c]!;
       if (!job.feasible(c)) continue;
       weights[s] = Math.max(weights[s]!, parts[c]!.srv.weights_bytes);
       if (this.mode === 'sequential') extra[s] = Math.max(extra[s]!, parts[c]!.srv.peak_bytes - parts[c]!.srv.weights_bytes);
@@ -454,7 +522,7 @@ class Split implements Scheme {
       const site = job.sites.site(s);
       const ok = site.reserve(weights[s]! + extra[s]!);
       for (let c = 0; c < job.C; c++) {
-        if (job.cellOf(c) !== s || !job.feasible(c)) continue;
+        if (this.site[c] !== s || !job.feasible(c)) continue;
         const own = parts[c]!.srv.peak_bytes - parts[c]!.srv.weights_bytes;
         if (!ok) job.infeasible(c, `server ${s} (${site.device}) cannot hold the server part: ${gib(weights[s]! + extra[s]!)} GiB`);
         else if (this.mode !== 'sequential' && !site.reserve(own)) {
@@ -473,7 +541,7 @@ class Split implements Scheme {
       return this.launchNext(job);
     }
     this.pending = n;
-    for (let i = 0; i < n; i++) job.launch(parts[i]!, this.body[parts[i]!]!, job.cellOf(parts[i]!));
+    for (let i = 0; i < n; i++) job.launch(parts[i]!, this.body[parts[i]!]!, this.site[parts[i]!]!);
   }
 
   /**
@@ -487,7 +555,7 @@ class Split implements Scheme {
     const relay = this.n > 1;
     const p = new Program(relay && !this.firstEver ? this.relayIn[c]! : EMPTY, b.body, b.reps, relay ? this.relayOut[c]! : EMPTY);
     this.firstEver = false;
-    job.launch(c, p, job.cellOf(c));
+    job.launch(c, p, this.site[c]!);
   }
 
   entityDone(job: TrainingJob, e: number): void {

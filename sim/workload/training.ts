@@ -29,7 +29,7 @@ import {
   type LayerRange,
   opsTotals,
 } from './accounting.ts';
-import { attnDims, blockMatrices, type MatrixRole } from './shapes.ts';
+import { attnDims, blockMatrices, embeddingParams, type MatrixRole } from './shapes.ts';
 import type { ModelArch, Op, Precision } from './types.ts';
 
 export type LoraTarget = MatrixRole;
@@ -42,7 +42,7 @@ export type Peft =
   | { kind: 'adapters'; bottleneck: number }
   /** Soft prompt of `tokens` trainable embeddings prepended to the input. */
   | { kind: 'prompt'; tokens: number }
-  /** Bottom `bottom` blocks (and the embedding) frozen, the rest and the LM head trained. */
+  /** Bottom `bottom` blocks and the embedding frozen (the embedding also when bottom = 0), the rest and the LM head trained. */
   | { kind: 'frozen'; bottom: number };
 
 export type OptimizerKind = 'adam' | 'sgd' | 'sgd-momentum' | 'mezo';
@@ -156,8 +156,14 @@ export function trainableParams(a: ModelArch, peft: Peft, range?: LayerRange): n
     case 'full':
       return paramCount(a, { from, to });
     case 'frozen': {
-      const k = Math.max(from, peft.bottom);
-      return k >= to && to < a.layers ? 0 : paramCount(a, { from: Math.min(k, to), to });
+      // Blocks [max(from, bottom), to), and the final norm and LM head when the range holds them. The
+      // embedding (token and learned position tables) is always frozen, also with bottom = 0; a tied
+      // LM head is trained as the head (as for bottom > 0, where paramCount counts its own copy).
+      const k = Math.min(Math.max(from, peft.bottom), to);
+      if (k === to && to < a.layers) return 0;
+      if (k > 0) return paramCount(a, { from: k, to });
+      const tiedHead = to === a.layers && a.tied_embeddings ? a.vocab * a.hidden : 0;
+      return paramCount(a, { from: 0, to }) - embeddingParams(a) + tiedHead;
     }
     case 'lora':
       return loraPerLayer(a, peft.rank, peft.targets).params * L;

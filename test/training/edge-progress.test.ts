@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../sim/engine/engine.ts';
 import { Site } from '../../sim/edge/site.ts';
-import { curveFromCsv, effectiveSteps, learningCurves } from '../../sim/training/progress.ts';
+import { curveFromCsv, effectiveSteps, hierarchicalEffectiveSteps, learningCurves } from '../../sim/training/progress.ts';
 import { datasetSizes } from '../../sim/training/domain.ts';
 import { datasetSchema, progressSchema } from '../../sim/training/schema.ts';
 
@@ -61,6 +61,19 @@ describe('progress model', () => {
     const skewed = effectiveSteps('federated', { participants: 4, steps: 40, non_iid: 0.5 }, defaults);
     expect(skewed).toBeCloseTo(20 / (1 + 0.5 * 9), 12);
     expect(effectiveSteps('federated', { participants: 0, steps: 0, non_iid: 0 }, defaults)).toBe(0);
+  });
+
+  it('hfl: an edge round without a cloud merge counts per site with its own K_s, a cloud round with all K', () => {
+    const K = Int32Array.from([4, 1, 0]);
+    const steps = Float64Array.from([40, 10, 0]);
+    // cloud round: the fl rule over K = 5, E = 10
+    expect(hierarchicalEffectiveSteps(K, steps, true, 0, defaults)).toBeCloseTo(10 * Math.sqrt(5), 12);
+    // edge only: participant-weighted mean of 10 x 4^0.5 and 10 x 1^0.5
+    expect(hierarchicalEffectiveSteps(K, steps, false, 0, defaults)).toBeCloseTo((4 * 20 + 1 * 10) / 5, 12);
+    // a single site is plain fl either way
+    const one = Int32Array.from([3]);
+    const s3 = Float64Array.from([30]);
+    expect(hierarchicalEffectiveSteps(one, s3, false, 0.5, defaults)).toBeCloseTo(effectiveSteps('federated', { participants: 3, steps: 30, non_iid: 0.5 }, defaults), 12);
   });
 
   it('inverse curve: steps to target solve final + (initial - final) h / (h + t) = target', () => {

@@ -5,6 +5,7 @@ import { edgeSites } from '../../sim/edge/site.ts';
 import { parseQuantity } from '../../sim/common/units.ts';
 import type { World } from '../../sim/world/world.ts';
 import { tempDir } from '../helpers.ts';
+import { LOSS_SCALAR_BYTES } from '../../sim/training/schemes.ts';
 import { cellsWithOneUser, runTraining, scenarioSections } from './world.ts';
 
 const run = (file: string, sets: Record<string, unknown> = {}) => {
@@ -37,6 +38,72 @@ describe('scenarios/split-learning-gpt3.yaml', () => {
     expect(run('scenarios/split-learning-gpt3.yaml').smashed_uplink_bytes_per_round).toBe(400 * MiB);
     expect(run('scenarios/split-learning-gpt3.yaml', { 'training.split.compression': 'int8' }).smashed_uplink_bytes_per_round).toBe(100 * MiB);
     expect(run('scenarios/split-learning-gpt3.yaml', { 'training.split.prune_ratio': 0.5 }).smashed_uplink_bytes_per_round).toBe(200 * MiB);
+  });
+});
+
+describe('split traffic of prompt tuning, U-shaped learning and MeZO (scenarios/split-learning-gpt3.yaml)', () => {
+  const gpt3 = (sets: Record<string, unknown> = {}) => run('scenarios/split-learning-gpt3.yaml', sets);
+
+  it('prompt tuning sends the soft-prompt positions with the smashed data and their gradients back', () => {
+    // 100 samples x (1024 + 100) positions x 1024 x 4 B
+    const m = gpt3({ 'training.job.peft': { kind: 'prompt', tokens: 100 } });
+    expect(m.smashed_uplink_bytes_per_round).toBe(460_390_400);
+    expect(m.downlink_bytes_per_round).toBe(460_390_400);
+    // labels only for the 1024 text tokens: 100 x 1024 x 4 B
+    expect(m.uplink_bytes_per_round).toBe(460_390_400 + 409_600);
+  });
+
+  it('ushape counts only the activations as smashed data, its gradient uploads only as uplink traffic', () => {
+    const sl = gpt3();
+    const u = gpt3({ 'training.scheme': 'ushape' });
+    expect(u.smashed_uplink_bytes_per_round).toBe(419_430_400);
+    expect(u.smashed_uplink_bytes_per_round).toBe(sl.smashed_uplink_bytes_per_round);
+    expect(u.uplink_bytes_per_round).toBe(2 * 419_430_400);
+  });
+
+  it('MeZO uploads the smashed data of both perturbed forward passes and gets only the projected gradient back', () => {
+    const m = gpt3({ 'training.job.optimizer': 'mezo' });
+    expect(m.smashed_uplink_bytes_per_round).toBe(838_860_800);
+    // 10 batches x one fp32 scalar (LOSS_SCALAR_BYTES)
+    expect(m.downlink_bytes_per_round).toBe(10 * LOSS_SCALAR_BYTES);
+    expect(m.uplink_bytes_per_round).toBe(838_860_800 + 409_600);
+    const u = gpt3({ 'training.job.optimizer': 'mezo', 'training.scheme': 'ushape' });
+    // per pass: smashed data up, the server's output down to the tail; the server gets the scalar
+    expect(u.smashed_uplink_bytes_per_round).toBe(838_860_800);
+    expect(u.uplink_bytes_per_round).toBe(838_860_800 + 10 * LOSS_SCALAR_BYTES);
+    expect(u.downlink_bytes_per_round).toBe(838_860_800);
+  });
+});
+
+describe('time to target of sequential schemes', () => {
+  const rounds = (dir: string) => {
+    const [head, ...rows] = readFileSync(join(dir, 'rounds.csv'), 'utf8').trim().split('\n');
+    const cols = head!.split(',');
+    return rows.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, Number(v)])));
+  };
+
+  it('centralized: the step that reaches the target, not the end of its round', () => {
+    const dir = tempDir();
+    const s = scenarioSections('scenarios/training-schemes.yaml', { 'training.scheme': 'centralized' });
+    const { metrics: m } = runTraining(s.topology, s.training, { outDir: dir });
+    const rs = rounds(dir);
+    // 6 clients x 8 steps = 48 steps per round; the 200-step target is 8 steps into round 5 (pure server compute)
+    expect(rs[3]!['cumulative_steps']).toBe(192);
+    expect(m.rounds_to_target).toBe(5);
+    const r5 = rs[4]!;
+    expect(m.time_to_target_s).toBeCloseTo(r5['start_s']! + (8 / 48) * r5['round_time_s']!, 9);
+    expect(m.time_to_target_s).toBeLessThan(r5['end_s']! - 30);
+    expect(m.time_to_target_s).toBeCloseTo(181.87, 1);
+  });
+
+  it('sl: the batch that reaches the target', () => {
+    const dir = tempDir();
+    const spec = { scheme: 'sl', job: { model: 'llama-3.2-1b', peft: { kind: 'lora' }, batch: 2, seq: 256, local_steps: 10 }, progress: { curve: { model: 'steps', steps_to_target: 15 } } };
+    const { metrics: m } = runTraining(cellsWithOneUser(1), spec, { outDir: dir });
+    const rs = rounds(dir);
+    expect(m.rounds_to_target).toBe(2);
+    // one client alone: identical batches, the 15th step is the 5th of 10 in round 2
+    expect(m.time_to_target_s).toBeCloseTo(rs[1]!['start_s']! + 0.5 * rs[1]!['round_time_s']!, 6);
   });
 });
 

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { partCost } from '../../sim/training/costs.ts';
+import type { NetworkService } from '../../sim/network/api.ts';
+import { partCost, updateBytes } from '../../sim/training/costs.ts';
+import { aggregationWork_s } from '../../sim/training/schemes.ts';
 import { jobSchema } from '../../sim/training/schema.ts';
 import { getModel } from '../../sim/workload/catalog.ts';
 import { optimizerStateBytesPerParam, smashedDataBytes, trainableParams } from '../../sim/workload/training.ts';
@@ -107,6 +109,21 @@ describe('scheme orderings', () => {
     expect(hfl.backhaul_bytes_per_round).toBeLessThan(fl.backhaul_bytes_per_round! / 2);
   });
 
+  it('hfl: rounds to target grow with tau2 (site models progress with their own clients until the cloud merges them)', () => {
+    // 3 cells x 2 clients: K = 6, K_s = 2
+    const servers = [0, 2000, 4000].map((x) => [x, 0]);
+    const users = [0, 0, 1, 1, 2, 2].map((s, i) => [s * 2000 + 100 + 50 * (i % 2), 0]);
+    const topo = { area: '6 km', servers: { layout: 'list', positions: servers, device: 'l4' }, users: { count: 6, placement: 'list', positions: users, device: 'snapdragon-8-gen-3' }, channel: { shadowing_sigma: 0 } };
+    const run = (scheme: string, tau2 = 1) =>
+      runTraining(topo, { scheme, tau2, job: { ...lora1b, local_steps: 2 }, progress: { curve: { model: 'steps', steps_to_target: 40 } } }).metrics.rounds_to_target!;
+    // fl: 2 x 6^0.5 = 4.90 per round -> 9 rounds; hfl edge-only rounds: 2 x 2^0.5 = 2.83
+    expect(run('fl')).toBe(9);
+    expect(run('hfl', 1)).toBe(9);
+    // tau2 = 2: (2.83 + 4.90) per two rounds -> 11 rounds; tau2 = 50: never merged -> 15 rounds
+    expect(run('hfl', 2)).toBe(11);
+    expect(run('hfl', 50)).toBe(15);
+  });
+
   it('centralized uploads raw data once and trains on the edge server', () => {
     const r = runTraining(cellsWithOneUser(2), { scheme: 'centralized', job: { ...lora1b, dataset: { samples_per_client: 10 } }, max_rounds: 2, stop_at_target: false });
     expect(r.metrics.rounds_completed).toBe(2);
@@ -132,6 +149,31 @@ describe('federated rounds', () => {
     expect(drop.job.roundsDropped[big]).toBe(1);
     expect(drop.job.roundsDropped[1 - big]).toBe(0);
     expect(wait.job.roundsDropped[big]).toBe(0);
+  });
+
+  it('a straggler dropped during its upload is charged the bytes it sent and their radio energy', () => {
+    // one client far from its cell, alone on the uplink: the update takes seconds on the air
+    const topo = { area: '3 km', servers: { layout: 'list', positions: [[0, 0]], device: 'l4' }, users: { count: 1, placement: 'list', positions: [[1500, 0]], device: 'snapdragon-8-gen-3' }, channel: { shadowing_sigma: 0 } };
+    const base = { scheme: 'fl', job: { ...lora1b, local_steps: 1 }, ...oneRound };
+    const wait = runTraining(topo, base);
+    const net = wait.world.need<NetworkService>('network', 'test');
+    const B = updateBytes(getModel('llama-3.2-1b'), jobSchema.parse(base.job));
+    const rate = net.peakRateUp(0, 0);
+    const lat = net.radioLatency_s();
+    const up_s = lat + (B * 8) / rate;
+    expect(up_s).toBeGreaterThan(1);
+    const agg_s = aggregationWork_s(wait.job, 0, 1, (B * 8) / 16);
+    // the deadline falls halfway through the upload
+    const deadline = wait.metrics.round_time_s! - agg_s - up_s / 2;
+    const drop = runTraining(topo, { ...base, deadline, stragglers: 'drop' });
+    expect(drop.job.roundsDropped[0]).toBe(1);
+    const sent = ((up_s / 2 - lat) * rate) / 8;
+    expect(drop.job.upBytes[0]! / sent).toBeCloseTo(1, 6);
+    expect(drop.metrics.uplink_bytes_per_round! / sent).toBeCloseTo(1, 6);
+    // download and local steps as in wait mode; the upload's energy for the half it lasted
+    const expected = wait.job.energy_j[0]! - net.uplinkEnergy_j(0, B, up_s) + net.uplinkEnergy_j(0, sent, up_s / 2);
+    expect(drop.job.energy_j[0]! / expected).toBeCloseTo(1, 6);
+    expect(drop.job.energy_j[0]!).toBeGreaterThan(wait.job.energy_j[0]! - net.uplinkEnergy_j(0, B, up_s) + 0.1);
   });
 
   it('samples a fraction of clients per round and stops at the target', () => {

@@ -37,6 +37,23 @@ describe('trainable parameters', () => {
     expect(top4).toBe(paramCount(llama7, { from: 28 }));
     expect(trainableParams(llama7, { kind: 'full' })).toBe(paramCount(llama7));
   });
+
+  it('frozen keeps the embedding frozen also with bottom 0; full trains it', () => {
+    // Llama-2-7B: 6,738,415,616 parameters, embedding 32000 x 4096 = 131,072,000, one block 202,383,360
+    const frozen = (bottom: number, range?: { from: number; to: number }) => trainableParams(llama7, { kind: 'frozen', bottom }, range);
+    expect(trainableParams(llama7, { kind: 'full' })).toBe(6_738_415_616);
+    expect(frozen(0)).toBe(6_738_415_616 - 131_072_000);
+    expect(frozen(0) - frozen(1)).toBe(202_383_360);
+    expect(frozen(1) - frozen(2)).toBe(202_383_360);
+    // the device head [0, 2) of a split: two blocks, no embedding
+    expect(frozen(0, { from: 0, to: 2 })).toBe(404_766_720);
+    expect(frozen(2, { from: 0, to: 2 })).toBe(0);
+    expect(trainingCost(llama7, job({ peft: { kind: 'frozen', bottom: 0 } })).trainable_params).toBe(6_607_343_616);
+    // tied embeddings (Llama-3.2-1B): the shared matrix is trained as the LM head, as with bottom > 0
+    const l1 = getModel('llama-3.2-1b');
+    const perBlock = paramCount(l1, { from: 0, to: 1 }) - paramCount(l1, { from: 0, to: 0 });
+    expect(trainableParams(l1, { kind: 'frozen', bottom: 0 }) - trainableParams(l1, { kind: 'frozen', bottom: 1 })).toBe(perBlock);
+  });
 });
 
 describe('optimizer state and gradients', () => {
