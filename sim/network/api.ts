@@ -38,8 +38,11 @@ export interface NetworkService {
   multicast(server: number, users: readonly number[], bytes: number, owner: TransferOwner, tag: number): number;
   /** Backhaul transfer between nodes (server index or CLOUD), over processor-sharing links. */
   backhaul(from: number, to: number, bytes: number, owner: TransferOwner, tag: number): number;
-  /** Cancel a transfer; its owner is not called. */
-  abort(flow: number): void;
+  /**
+   * Cancel a transfer; its owner is not called. Returns the bytes its current hop had delivered
+   * (0 while it waited for the hop's latency); the radio byte counters keep only those.
+   */
+  abort(flow: number): number;
 
   /** Rate `user` would get on the downlink/uplink of `server` if alone, bit/s (current channel). */
   peakRateDown(server: number, user: number): number;

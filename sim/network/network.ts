@@ -275,14 +275,24 @@ export class Network implements NetworkService, EventTarget {
     return this.begin(route, bytes, 1, owner, tag);
   }
 
-  abort(flow: number): void {
-    if (this.owner[flow] === null || this.owner[flow] === undefined) return;
+  abort(flow: number): number {
+    if (this.owner[flow] === null || this.owner[flow] === undefined) return 0;
     const ev = this.pendingEv[flow]!;
+    const size = this.sizeBits[flow]!;
+    let left = size;
     // Waiting for a hop's latency (or a same-node completion): drop that event, so a later
     // transfer that reuses this flow id is not started or finished by it.
     if (ev >= 0) this.engine.cancel(ev);
-    else this.links[this.route[flow]![this.hop[flow]!]!]!.abort(flow);
+    else left = Math.max(0, this.links[this.route[flow]![this.hop[flow]!]!]!.abort(flow));
+    // The radio counters counted the whole transfer when it began: keep only what was sent.
+    const route = this.route[flow]!;
+    if (route.length === 1) {
+      const link = route[0]!;
+      if (this.upLink.includes(link)) this.bitsUp -= left;
+      else if (this.downLink.includes(link)) this.bitsDown -= left;
+    }
     this.release(flow);
+    return (size - left) / 8;
   }
 
   /** Utilization (time-averaged busy fraction) of each cell's downlink. */

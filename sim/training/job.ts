@@ -297,8 +297,8 @@ export class TrainingJob implements EventTarget, TransferOwner {
   /**
    * Drop client `c` from the round: abort its step in flight. What it did until
    * then is charged: the share of a device computation's energy, and for a
-   * radio transfer the bytes already sent (partialRadioBytes) and its radio
-   * energy over the time it was active.
+   * radio transfer the bytes it had delivered (the network's count) and its
+   * radio energy over the time it was active.
    */
   drop(c: number): void {
     if (this.prog[c] === null) return;
@@ -311,11 +311,8 @@ export class TrainingJob implements EventTarget, TransferOwner {
         this.addEnergy(c, this.opExtra[c]! * Math.min(1, frac));
       }
     } else if (this.pend[c] === P_FLOW) {
-      this.net.abort(id);
-      if (kind === UP || kind === DOWN) {
-        const sent = this.partialRadioBytes(c);
-        this.chargeRadio(c, kind, sent, this.opExtra[c]! * (sent / this.opAmt[c]!));
-      }
+      const sent = this.net.abort(id);
+      if (kind === UP || kind === DOWN) this.chargeRadio(c, kind, sent, this.opExtra[c]! * (sent / this.opAmt[c]!));
     } else if (this.pend[c] === P_JOB) this.sites.site(this.home[c]!).cancel(id);
     this.pend[c] = P_NONE;
     this.prog[c] = null;
@@ -326,22 +323,6 @@ export class TrainingJob implements EventTarget, TransferOwner {
   private addEnergy(c: number, j: number): void {
     this.energy_j[c]! += j;
     this.r[C_ENERGY]! += j;
-  }
-
-  /**
-   * Bytes a radio transfer of client `c` in flight has delivered so far. The
-   * network service exposes no per-flow progress, so this is an estimate: the
-   * time since the step was issued, less the radio hop latency, at the rate
-   * the user would get alone on its cell now (peakRateUp/peakRateDown, mean
-   * channel without fading), capped at the transfer size. While other flows
-   * share the cell it is an upper bound.
-   */
-  private partialRadioBytes(c: number): number {
-    const cell = this.opNode[c]!;
-    const u = this.user[c]!;
-    const rate = this.opKind[c] === UP ? this.net.peakRateUp(cell, u) : this.net.peakRateDown(cell, u);
-    const t = this.engine.now - this.opStart[c]! - this.net.radioLatency_s();
-    return t > 0 ? Math.min(this.opAmt[c]!, (t * rate) / 8) : 0;
   }
 
   /** Count `bytes` of a radio step of client `c` (UP or DOWN; `smashed` of them smashed data) with its energy over the time since it was issued. */

@@ -151,7 +151,10 @@ describe('network service', () => {
     const sink = new Sink(engine);
     const f = n.uplink(0, 0, 1e6, sink, 9);
     engine.run(0.01);
-    n.abort(f);
+    // 5 ms of latency, then 5 ms at the phone's rate: that much was delivered, and only that is counted
+    const sent = n.abort(f);
+    expect(sent).toBeCloseTo((0.005 * n.peakRateUp(0, 0)) / 8, 3);
+    expect(n.bitsUp).toBeCloseTo(sent * 8, 3);
     engine.run();
     expect(sink.done.has(9)).toBe(false);
   });
