@@ -7,7 +7,9 @@
  * layer granularity (embedding, each transformer layer, final norm + LM head),
  * so sharing between variants is exact:
  * - LoRA adapters: the base blocks plus one small adapter block;
- * - top-k fine-tuned copies: the bottom layers of the base plus k own layers and head;
+ * - top-k fine-tuned copies: the bottom layers of the base plus k own layers and
+ *   an own LM head; when the architecture ties the LM head to the embedding, the
+ *   fine-tuned head is that matrix, so the copy owns its embedding too;
  * - other quantizations: a full copy at another weight format, sharing nothing.
  */
 import {
@@ -234,7 +236,11 @@ export interface FamilySpec {
   include_base?: boolean;
   /** LoRA variants: `count` adapters of rank `rank` on `matrices`, stored at `adapter_bits` (default 16). */
   lora?: { count: number; rank: number; matrices: readonly LoraMatrix[]; adapter_bits?: number };
-  /** Copies with their top `layers` transformer layers (and the head) fine-tuned; the rest is the base. */
+  /**
+   * Copies with their top `layers` transformer layers and the LM head fine-tuned; the bottom
+   * layers are the base's. With tied embeddings the LM head is the embedding table, so the copy
+   * owns its embedding as well (only the bottom layers are shared).
+   */
   finetune_top?: readonly { count: number; layers: number }[];
   /** Full copies of the base at other weight formats; they share nothing. */
   quantizations?: readonly WeightFormat[];
@@ -244,7 +250,8 @@ export interface FamilySpec {
  * The blocks and models of one family. Ids: base `<arch>@<fmt>` (e.g.
  * `llama-3.2-1b@fp16`), blocks `<base>/embed`, `<base>/layer.<l>`, `<base>/head`,
  * LoRA `<base>+lora.<j>` with block `<base>+lora.<j>/adapter`, fine-tuned copies
- * `<base>+ft<k>.<j>` with their own `layer.<l>` and `head` blocks.
+ * `<base>+ft<k>.<j>` with their own `layer.<l>` and `head` blocks (and their own
+ * `embed` block when the embedding is tied to the LM head).
  */
 export function familySpecs(f: FamilySpec): { blocks: BlockSpec[]; models: ModelSpec[] } {
   const blocks: BlockSpec[] = [];
@@ -276,18 +283,25 @@ export function familySpecs(f: FamilySpec): { blocks: BlockSpec[]; models: Model
   }
 
   const own = blockBytes(f.arch, f.format);
+  const tied = f.arch.tied_embeddings;
   for (const ft of f.finetune_top ?? []) {
     if (!(ft.layers >= 1 && ft.layers <= L)) throw new Error(`family ${family}: finetune_top.layers must be in 1..${L}, got ${ft.layers}`);
     for (let j = 0; j < ft.count; j++) {
       const id = `${baseId}+ft${ft.layers}.${j}`;
       const mine: string[] = [];
+      // A tied LM head is the embedding table: fine-tuning the head fine-tunes it, so the copy
+      // owns it (the whole embedding block, which keeps the copy's size equal to the base's).
+      if (tied) {
+        mine.push(`${id}/embed`);
+        blocks.push({ id: `${id}/embed`, size_bytes: own.embedding });
+      }
       for (let l = L - ft.layers; l < L; l++) {
         mine.push(`${id}/layer.${l}`);
         blocks.push({ id: `${id}/layer.${l}`, size_bytes: own.layer });
       }
       mine.push(`${id}/head`);
       blocks.push({ id: `${id}/head`, size_bytes: own.head });
-      models.push({ id, blocks: [...baseBlocks.slice(0, 1 + L - ft.layers), ...mine], family, base: baseId, variant: 'finetune-top' });
+      models.push({ id, blocks: [...baseBlocks.slice(tied ? 1 : 0, 1 + L - ft.layers), ...mine], family, base: baseId, variant: 'finetune-top' });
     }
   }
 

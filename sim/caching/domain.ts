@@ -34,6 +34,8 @@ export class CachingService {
   /** Expected hit ratio of the t = 0 placement. */
   placementObjective = Number.NaN;
   placement: PlacementResult | null = null;
+  /** Scratch: shared blocks an admission must fetch. */
+  private readonly lost: number[] = [];
 
   constructor(
     readonly spec: CachingSpec,
@@ -60,15 +62,28 @@ export class CachingService {
   /**
    * After a miss delivered model `i` through server `n`: keep it when the
    * replacement policy admits, evicting as needed. Its missing blocks are
-   * there (they just came over the backhaul). Returns true when kept.
+   * there (they just came over the backhaul) when `withShared`; otherwise (a
+   * user holding the base got only the specific blocks) the shared blocks did
+   * not pass through: the model is kept only when the server already has them
+   * (and should evictions for room take some, they come back over the
+   * backhaul, not for free). Returns true when kept.
    */
-  admit(n: number, i: number, now: number): boolean {
+  admit(n: number, i: number, now: number, withShared = true): boolean {
     const pol = this.replacement;
     if (!pol.admits || this.store.isCached(n, i)) return false;
     const store = this.store;
+    const cat = this.catalog;
+    const blocks = cat.models[i]!.blocks;
+    if (!withShared) for (const b of blocks) if (cat.isShared(b) && !store.hasBlock(n, b)) return false;
     if (!makeRoom(store, pol, n, i)) return false;
     store.cache(n, i, now);
-    for (const b of this.catalog.models[i]!.blocks) store.addBlock(n, b);
+    const lost = this.lost;
+    lost.length = 0;
+    for (const b of blocks) {
+      if (withShared || !cat.isShared(b)) store.addBlock(n, b);
+      else if (!store.hasBlock(n, b) && !this.fetcher.inFlight(n, b)) lost.push(b);
+    }
+    if (lost.length > 0) this.fetcher.fetch(n, lost, lost.length, null, 0, true);
     return true;
   }
 }
@@ -149,7 +164,43 @@ export async function prepareCaching(spec: CachingSpec): Promise<void> {
 
 function placementOptions(spec: CachingSpec): PlacementOptions {
   const o = spec.placement_options;
-  return { epsilon: o.epsilon, max_shared_groups: o.max_shared_groups, time_limit_s: o.time_limit, mip_gap: o.mip_gap };
+  return {
+    epsilon: o.epsilon,
+    max_shared_groups: o.max_shared_groups,
+    time_limit_s: o.time_limit,
+    node_limit: o.node_limit,
+    mip_gap: o.mip_gap,
+    ...(o.lookahead !== undefined ? { lookahead: o.lookahead } : {}),
+    ...(o.best_of_gain !== undefined ? { best_of_gain: o.best_of_gain } : {}),
+    ...(o.local_search_rounds !== undefined ? { local_search_rounds: o.local_search_rounds } : {}),
+    ...(o.local_search_seeds !== undefined ? { local_search_seeds: o.local_search_seeds } : {}),
+    ...(o.local_search_exact_groups !== undefined ? { local_search_exact_groups: o.local_search_exact_groups } : {}),
+  };
+}
+
+/**
+ * What the exact solver proved over the placements of a run. Not proven
+ * optimal (a node limit stopped it) is warned about on stderr, each time, with
+ * the status and gap; the metrics say it too.
+ */
+class ExactReport {
+  solves = 0;
+  unproven = 0;
+  worstGap = 0;
+  judge(r: PlacementResult, now: number): void {
+    if (r.meta['proven'] === undefined) return;
+    this.solves++;
+    const gap = Number(r.meta['mip_gap']);
+    if (!(gap <= this.worstGap)) this.worstGap = gap;
+    if (r.meta['proven'] === 1) return;
+    this.unproven++;
+    process.stderr.write(
+      `mei-sim: WARNING: the ${r.policy} placement at t = ${now} s is NOT proven optimal: HiGHS stopped with status ` +
+        `${String(r.meta['status'])} after ${String(r.meta['nodes'])} nodes (node_limit ${String(r.meta['node_limit'])}); ` +
+        `hit ratio ${r.objective.toFixed(6)}, relative gap to the bound ${gap.toPrecision(3)}. ` +
+        'Raise caching.placement_options.node_limit for a proof.\n',
+    );
+  }
 }
 
 /** Build the caching domain into a world; returns its service (tests inspect it). */
@@ -161,6 +212,7 @@ export function buildCaching(world: World, spec: CachingSpec): CachingService {
   const S = net.serverCount;
   const perServer = spec.capacity_fraction !== undefined ? spec.capacity_fraction * catalog.librarySize() : topo.servers.storage;
   const store = world.provide('storage', new BlockStores(catalog, new Float64Array(S).fill(perServer)));
+  store.trackUsage(() => world.engine.now, world.warmup_s);
   const fetcher = new Fetcher(net, store);
   const popularity = new Popularity(world.engine, catalog, spec.demand);
   const delivery = world.scenario['delivery'] as { holds_base?: number } | undefined;
@@ -191,21 +243,28 @@ export function buildCaching(world: World, spec: CachingSpec): CachingService {
     return placementInput(net, catalog, store.capacity_bytes, pop, activity, reach);
   };
   const opts = placementOptions(spec);
+  const exact = new ExactReport();
   const first = placementPolicies.get(spec.placement).place(input(false), opts);
+  exact.judge(first, 0);
   svc.placement = first;
   svc.placementObjective = first.objective;
   applyPlacement(store, fetcher, first, 0, spec.initial_fill === 'preloaded');
 
   let replacer: Replacer | null = null;
-  if (spec.replace) {
+  const replacePolicy = spec.replace ? placementPolicies.get(spec.replace.policy ?? spec.placement) : null;
+  if (spec.replace && replacePolicy) {
     const observed = spec.replace.demand === 'observed';
     replacer = new Replacer(
       world.engine,
       spec.replace.every,
-      placementPolicies.get(spec.replace.policy ?? spec.placement),
+      world.horizon_s,
+      replacePolicy,
       opts,
       () => input(observed),
-      (r) => applyPlacement(store, fetcher, r, world.engine.now, false),
+      (res) => {
+        exact.judge(res, world.engine.now);
+        applyPlacement(store, fetcher, res, world.engine.now, false);
+      },
     );
   }
 
@@ -213,9 +272,19 @@ export function buildCaching(world: World, spec: CachingSpec): CachingService {
   const report = new ServerReport(world, svc, r.table('servers', SERVER_COLUMNS), spec.report_period);
   world.onFinish(() => report.finish());
   r.metric('placement_objective', () => svc.placementObjective);
+  if (placementPolicies.get(spec.placement).exact || replacePolicy?.exact) {
+    r.metric('placement_proven_optimal', () => (exact.unproven === 0 ? 1 : 0));
+    r.metric('placement_mip_gap', () => exact.worstGap);
+  }
+  // At the end of the run, and averaged over time from the warm-up on.
   r.metric('storage_used_ratio', () => {
     let s = 0;
     for (let n = 0; n < S; n++) s += store.capacity_bytes[n]! > 0 ? store.stored[n]! / store.capacity_bytes[n]! : 0;
+    return S > 0 ? s / S : 0;
+  });
+  r.metric('storage_used_ratio_mean', () => {
+    let s = 0;
+    for (let n = 0; n < S; n++) s += store.capacity_bytes[n]! > 0 ? store.meanStored(n, world.horizon_s) / store.capacity_bytes[n]! : 0;
     return S > 0 ? s / S : 0;
   });
   r.metric('library_bytes', () => catalog.librarySize());

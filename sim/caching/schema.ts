@@ -69,8 +69,42 @@ export const placementOptionsSchema = z.strictObject({
     .max(24)
     .default(16)
     .describe('trimcaching-spec: most groups of shared blocks it will enumerate subsets of (2^n per server)'),
-  time_limit: quantity('time', { gt: 0 }).prefault('60 s').describe('optimal: solver time limit'),
+  node_limit: z
+    .number()
+    .int()
+    .min(1)
+    .default(100_000)
+    .describe('optimal: branch-and-bound node limit; the search stops there with the best placement found (same on every machine), reported as not proven optimal with its gap'),
+  time_limit: quantity('time', { gt: 0 })
+    .prefault('600 s')
+    .describe('optimal: wall-clock safety net; reaching it before the node limit is an error (a placement cut off by time would depend on the machine)'),
   mip_gap: z.number().min(0).default(0).describe('optimal: relative MIP gap at which the solver stops'),
+  lookahead: z
+    .boolean()
+    .optional()
+    .describe('trimcaching-gen, independent: key a model that needs a shared base by the best ratio of it plus the siblings the base unlocks (default off; on for trimcaching-gen-plus)'),
+  best_of_gain: z
+    .boolean()
+    .optional()
+    .describe('trimcaching-gen, independent: also run the greedy on plain gain and keep the better placement (default off; on for trimcaching-gen-plus)'),
+  local_search_rounds: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('trimcaching-gen, independent: best-response sweeps over the servers after the greedy (default 0; trimcaching-gen-plus: 2 up to 20,000 server x model pairs, else 1)'),
+  local_search_seeds: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('local search: families tried as first choice per server (default 0; trimcaching-gen-plus: 8 up to 20,000 pairs)'),
+  local_search_exact_groups: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('local search: most shared block groups for the exact per-server best response (default 0 = off; trimcaching-gen-plus: 10 up to 20,000 pairs)'),
 });
 
 export type PlacementOptionsSpec = z.output<typeof placementOptionsSchema>;

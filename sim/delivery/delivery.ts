@@ -10,6 +10,16 @@
  * holds go at once; the fetched bytes follow when both the first part and the
  * fetch are done. A request completes when all its transmissions have.
  *
+ * Multicast (Wu, Zeng, Huang, IEEE TWC 2024): in a batch, each block goes once
+ * to exactly the requests that need it; blocks wanted by the same set of two
+ * or more requests travel together in one multicast transmission, blocks only
+ * one request wants go to it by unicast. Groups thus follow the blocks the
+ * members share, not model labels.
+ *
+ * Statistics count the requests that arrive at or after the warm-up; those
+ * still in flight at the end are reported as censored (and as deadline misses
+ * when already past the deadline).
+ *
  * Request and transmission state live in recycled slots of plain arrays; the
  * network calls back `onTransferDone(tag)` (tag = 2 * tx + part) and the
  * fetcher `onFetched(tx)`, so no closure is made per event.
@@ -18,6 +28,7 @@ import type { Engine, EventTarget } from '../engine/engine.ts';
 import type { Rng } from '../engine/rng.ts';
 import { QuantileSketch } from '../engine/stats.ts';
 import type { CachingService } from '../caching/domain.ts';
+import { blockGroups, type BlockGroups } from '../caching/placement/common.ts';
 import type { FetchWaiter } from '../caching/online/fetch.ts';
 import type { RequestSink } from '../caching/online/requests.ts';
 import type { Table } from '../metrics/recorder.ts';
@@ -27,9 +38,11 @@ import type { DeliveryMode, DeliveryOps } from './modes/common.ts';
 import type { DeliverySpec } from './schema.ts';
 
 /**
- * Columns of downloads.csv, one row per completed download. `request` is the
- * request's id: its arrival order from 0 over the whole run (warm-up
- * included), unique in the file; rows come in completion order.
+ * Columns of downloads.csv, one row per completed download (warm-up arrivals
+ * included). `request` is the request's id: its arrival order from 0 over the
+ * whole run (warm-up included), unique in the file; rows come in completion
+ * order. `group_size` is the largest multicast group the request was in (1:
+ * unicast only).
  */
 export const DOWNLOAD_COLUMNS = [
   'request',
@@ -54,7 +67,7 @@ const DELIVERY_TRACE_KINDS: readonly string[] = ['batching-window'];
 export class Delivery implements EventTarget, TransferOwner, FetchWaiter, RequestSink, DeliveryOps {
   /** Event kind names in traces. */
   readonly traceKinds = DELIVERY_TRACE_KINDS;
-  // Results (requests completing at or after warm-up).
+  // Results: requests arriving at or after the warm-up.
   completed = 0;
   hits = 0;
   edgeServed = 0;
@@ -62,7 +75,10 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   multicastServed = 0;
   bytesNeeded = 0;
   bytesFromEdge = 0;
+  /** Requests that arrived at or after the warm-up. */
   arrived = 0;
+  /** Requests that arrived over the whole run (the next request id). */
+  private seq = 0;
   readonly latency = new QuantileSketch();
   latencySum = 0;
 
@@ -70,9 +86,10 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   private readonly B: number;
   private readonly range_m: number;
   private readonly deadline_s: number;
-  private readonly family: Int32Array;
-  private readonly families: number;
-  /** Per user x family: 0 not drawn yet, 1 lacks the base, 2 holds it. */
+  /** Index of each model's base model (the unit of `holds_base` draws). */
+  private readonly baseOf: Int32Array;
+  private readonly bases: number;
+  /** Per user x base: 0 not drawn yet, 1 lacks the base, 2 holds it. */
   private readonly holds: Uint8Array;
   private readonly holdRng: Rng[] = [];
   private readonly shared: Uint8Array;
@@ -90,6 +107,8 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   private rqEdgeBytes: number[] = [];
   private rqGroup: number[] = [];
   private rqLive: number[] = [];
+  /** 1 when the request arrived at or after the warm-up (it counts in the statistics). */
+  private rqCounted: number[] = [];
   private freeRq: number[] = [];
 
   // Transmission slots.
@@ -108,11 +127,20 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   private readonly batch: number[][];
   private readonly windowOpen: Uint8Array;
 
+  // Multicast scratch: blocks merged by identical model sets (groups); per group
+  // touched by a batch, the batch positions needing it as a linked list of nodes.
+  private readonly groups: BlockGroups;
+  private readonly groupShared: Uint8Array;
+  private readonly gHead: Int32Array;
+  private readonly gTail: Int32Array;
+  private readonly gCount: Int32Array;
+  private readonly nodeNext: number[] = [];
+  private readonly nodeMember: number[] = [];
+  private readonly touched: number[] = [];
+  private readonly members: number[] = [];
+
   // Scratch.
   private readonly need: number[] = [];
-  private readonly blockCount: Int32Array;
-  private readonly mark: Uint8Array;
-  private readonly famGroups: number[][];
 
   constructor(
     private readonly engine: Engine,
@@ -129,30 +157,34 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     this.B = cat.blockCount;
     this.range_m = caching.reach.range_m;
     this.deadline_s = caching.spec.demand.deadline;
-    const famIdx = new Map<string, number>();
-    this.family = Int32Array.from(cat.models, (m) => {
-      let f = famIdx.get(m.family);
-      if (f === undefined) famIdx.set(m.family, (f = famIdx.size));
+    const baseIdx = new Map<string, number>();
+    this.baseOf = Int32Array.from(cat.models, (m) => {
+      let f = baseIdx.get(m.base);
+      if (f === undefined) baseIdx.set(m.base, (f = baseIdx.size));
       return f;
     });
-    this.families = famIdx.size;
-    this.holds = new Uint8Array(spec.holds_base > 0 ? net.userCount * this.families : 0);
+    this.bases = baseIdx.size;
+    this.holds = new Uint8Array(spec.holds_base > 0 ? net.userCount * this.bases : 0);
     if (spec.holds_base > 0) for (let u = 0; u < net.userCount; u++) this.holdRng.push(engine.rng(`user:${u}:holds-base`));
     this.shared = Uint8Array.from(cat.blocks, (_, b) => (cat.isShared(b) ? 1 : 0));
     this.batch = Array.from({ length: this.S }, () => []);
     this.windowOpen = new Uint8Array(this.S);
-    this.blockCount = new Int32Array(this.B);
-    this.mark = new Uint8Array(this.B);
-    this.famGroups = Array.from({ length: this.families }, () => []);
+    this.groups = blockGroups(cat);
+    this.groupShared = Uint8Array.from(this.groups.models, (ms) => (ms.length > 1 ? 1 : 0));
+    this.gHead = new Int32Array(this.groups.count).fill(-1);
+    this.gTail = new Int32Array(this.groups.count).fill(-1);
+    this.gCount = new Int32Array(this.groups.count);
   }
 
   // ------------------------------------------------------------ arrivals
 
   request(user: number, model: number): void {
-    this.arrived++;
+    const counted = this.engine.now >= this.warmup_s;
+    if (counted) this.arrived++;
     this.mobility.refresh(user);
     const rq = this.freeRq.pop() ?? this.rqUser.length;
-    this.rqId[rq] = this.arrived - 1;
+    this.rqId[rq] = this.seq++;
+    this.rqCounted[rq] = counted ? 1 : 0;
     const held = this.holdsBase(user, model) ? 1 : 0;
     const server = this.chooseServer(user, model, held);
     const edge = this.lacking(server, model, held) === 0;
@@ -181,9 +213,10 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     this.mode.arrive(this, rq);
   }
 
+  /** Does the user already hold the shared blocks of the model's base? Drawn once per user and base model. */
   private holdsBase(user: number, model: number): boolean {
     if (this.holds.length === 0) return false;
-    const k = user * this.families + this.family[model]!;
+    const k = user * this.bases + this.baseOf[model]!;
     if (this.holds[k] === 0) this.holds[k] = this.holdRng[user]!.next() < this.spec.holds_base ? 2 : 1;
     return this.holds[k] === 2;
   }
@@ -234,57 +267,93 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     }
   }
 
-  multicastByFamily(server: number, reqs: readonly number[]): void {
-    const groups = this.famGroups;
-    for (const g of groups) g.length = 0;
-    for (const r of reqs) groups[this.family[this.rqModel[r]!]!]!.push(r);
-    const count = this.blockCount;
-    const mark = this.mark;
-    const need = this.need;
-    for (const members of groups) {
-      if (members.length === 0) continue;
-      if (members.length === 1) {
-        this.unicast(members[0]!);
-        continue;
+  multicastShared(server: number, reqs: readonly number[]): void {
+    if (reqs.length === 0) return;
+    if (reqs.length === 1) {
+      this.unicast(reqs[0]!);
+      return;
+    }
+    const G = this.groups;
+    const { gHead, gTail, gCount, nodeNext, nodeMember, touched, members, need } = this;
+    // Hold every request until all its transmissions are issued (a transmission with nothing
+    // to send completes at once and must not finish the request early).
+    for (let j = 0; j < reqs.length; j++) this.rqPending[reqs[j]!]!++;
+    // Who needs each block group: batch positions, ascending.
+    let nodes = 0;
+    touched.length = 0;
+    for (let j = 0; j < reqs.length; j++) {
+      const r = reqs[j]!;
+      const held = this.rqHeld[r] === 1;
+      const gs = G.modelGroups[this.rqModel[r]!]!;
+      for (let t = 0; t < gs.length; t++) {
+        const g = gs[t]!;
+        if (held && this.groupShared[g] === 1) continue;
+        if (gCount[g] === 0) {
+          touched.push(g);
+          gHead[g] = nodes;
+        } else nodeNext[gTail[g]!] = nodes;
+        nodeMember[nodes] = j;
+        nodeNext[nodes] = -1;
+        gTail[g] = nodes;
+        gCount[g]!++;
+        nodes++;
       }
-      // Blocks two or more members need go once, to every member needing any of them.
-      for (const r of members) {
-        this.neededBlocks(r, need);
-        for (const b of need) count[b]!++;
-      }
-      const common: number[] = [];
-      const recipients: number[] = [];
-      for (const r of members) {
-        this.neededBlocks(r, need);
-        let any = false;
-        for (const b of need) {
-          if (count[b]! < 2) continue;
-          any = true;
-          if (mark[b] === 0) {
-            mark[b] = 1;
-            common.push(b);
-          }
-        }
-        if (any) recipients.push(r);
-      }
-      if (recipients.length >= 2) {
-        for (const r of recipients) this.rqGroup[r] = recipients.length;
-        this.transmit(server, -1, recipients, common);
-      }
-      // The rest of each member's blocks, unicast.
-      for (const r of members) {
-        this.neededBlocks(r, need);
-        let k = 0;
-        for (const b of need) {
-          count[b] = 0;
-          if (mark[b] === 0) need[k++] = b;
-        }
-        need.length = k;
-        if (k > 0 || this.rqPending[r] === 0) this.transmit(server, r, null, need);
-      }
-      for (const b of common) mark[b] = 0;
+    }
+    // Groups with the same members next to each other (largest sets first): each run of them is
+    // one transmission, multicast when two or more requests need it, else unicast.
+    touched.sort(this.byMembers);
+    for (let s = 0; s < touched.length; ) {
+      const g0 = touched[s]!;
+      let e = s + 1;
+      while (e < touched.length && this.sameMembers(g0, touched[e]!)) e++;
+      need.length = 0;
+      for (let t = s; t < e; t++) for (const b of G.blocks[touched[t]!]!) need.push(b);
+      members.length = 0;
+      for (let nd = gHead[g0]!; nd !== -1; nd = nodeNext[nd]!) members.push(reqs[nodeMember[nd]!]!);
+      if (members.length >= 2) {
+        for (const r of members) if (this.rqGroup[r]! < members.length) this.rqGroup[r] = members.length;
+        this.transmit(server, -1, members, need);
+      } else this.transmit(server, members[0]!, null, need);
+      s = e;
+    }
+    for (const g of touched) {
+      gCount[g] = 0;
+      gHead[g] = -1;
+      gTail[g] = -1;
+    }
+    for (let j = 0; j < reqs.length; j++) {
+      const r = reqs[j]!;
+      if (--this.rqPending[r]! === 0) this.finishRequest(r);
     }
   }
+
+  /** Same requests need groups `a` and `b` in the current batch. */
+  private sameMembers(a: number, b: number): boolean {
+    if (this.gCount[a] !== this.gCount[b]) return false;
+    let x = this.gHead[a]!;
+    let y = this.gHead[b]!;
+    while (x !== -1) {
+      if (this.nodeMember[x] !== this.nodeMember[y!]) return false;
+      x = this.nodeNext[x]!;
+      y = this.nodeNext[y]!;
+    }
+    return true;
+  }
+
+  /** Order of touched groups: more members first, then by member positions, then by index. */
+  private readonly byMembers = (a: number, b: number): number => {
+    const d = this.gCount[b]! - this.gCount[a]!;
+    if (d !== 0) return d;
+    let x = this.gHead[a]!;
+    let y = this.gHead[b]!;
+    while (x !== -1) {
+      const m = this.nodeMember[x]! - this.nodeMember[y]!;
+      if (m !== 0) return m;
+      x = this.nodeNext[x]!;
+      y = this.nodeNext[y]!;
+    }
+    return a - b;
+  };
 
   /** Blocks request `req` must receive (its model's, minus a held base). */
   private neededBlocks(req: number, out: number[]): void {
@@ -381,9 +450,10 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     const server = this.rqServer[r]!;
     const model = this.rqModel[r]!;
     const edge = this.rqEdge[r] === 1;
-    if (!edge) this.caching.admit(server, model, now);
+    // A user holding the base received (and the server passed on) only the specific blocks.
+    if (!edge) this.caching.admit(server, model, now, this.rqHeld[r] === 0);
     const hit = edge && lat <= this.deadline_s;
-    if (now >= this.warmup_s) {
+    if (this.rqCounted[r] === 1) {
       this.completed++;
       if (hit) this.hits++;
       if (edge) this.edgeServed++;
@@ -419,16 +489,23 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   handle(_kind: number, server: number): void {
     this.windowOpen[server] = 0;
     const reqs = this.batch[server]!;
-    this.batch[server] = [];
     if (this.mode.flush) this.mode.flush(this, server, reqs);
     else for (const r of reqs) this.unicast(r);
+    reqs.length = 0;
   }
 
-  /** Requests still in flight at the end that are already past their deadline (counted as misses). */
+  /** Counted requests still in flight at the end that are already past their deadline (counted as misses). */
   overdue(): number {
     const now = this.engine.now;
     let c = 0;
-    for (let r = 0; r < this.rqLive.length; r++) if (this.rqLive[r] === 1 && now - this.rqArrive[r]! > this.deadline_s) c++;
+    for (let r = 0; r < this.rqLive.length; r++) if (this.rqLive[r] === 1 && this.rqCounted[r] === 1 && now - this.rqArrive[r]! > this.deadline_s) c++;
+    return c;
+  }
+
+  /** Counted requests still in flight at the end (right-censored: not in the latency statistics). */
+  inFlight(): number {
+    let c = 0;
+    for (let r = 0; r < this.rqLive.length; r++) if (this.rqLive[r] === 1 && this.rqCounted[r] === 1) c++;
     return c;
   }
 }

@@ -31,9 +31,13 @@ export function buildDelivery(world: World, spec: DeliverySpec): DeliveryRun {
   const source = new RequestSource(world.engine, net.userCount, caching.spec.demand.rate, caching.popularity, d);
   source.start();
 
+  // Every statistic counts the requests that arrived at or after the warm-up.
   const judged = () => d.completed + d.overdue();
   r.metric('downloads_requested', () => d.arrived);
   r.metric('downloads_completed', () => d.completed);
+  // Requested after the warm-up but still in flight at the end: right-censored, so not in the
+  // latency figures (those past the deadline count as misses).
+  r.metric('downloads_censored', () => d.inFlight());
   r.metric('cache_hit_ratio', () => (judged() > 0 ? d.hits / judged() : Number.NaN));
   r.metric('edge_served_ratio', () => (d.completed > 0 ? d.edgeServed / d.completed : Number.NaN));
   r.metric('edge_bytes_ratio', () => (d.bytesNeeded > 0 ? d.bytesFromEdge / d.bytesNeeded : Number.NaN));

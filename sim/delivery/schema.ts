@@ -13,7 +13,9 @@ export const deliverySchema = z.strictObject({
     .min(0)
     .max(1)
     .default(0)
-    .describe('probability that a user already holds the shared blocks (the base) of a family, drawn once per user and family; those blocks are not sent'),
+    .describe(
+      "probability that a user already holds the shared blocks of a model's base, drawn once per user and base model (the `base` of a hand-listed model, by default its own id); those blocks are not sent, and placement plans for the expected hit ratio over users holding and lacking them",
+    ),
 });
 
 export type DeliverySpec = z.output<typeof deliverySchema>;

@@ -9,9 +9,9 @@ export const mobilitySchema = z
   .strictObject({
     model: z.enum(['static', 'random-waypoint', 'trace']).default('static').describe('static: users stay put; random-waypoint: straight legs to uniform destinations; trace: positions from a CSV file'),
     speed: z
-      .tuple([z.number().min(0), z.number().gt(0)])
+      .tuple([z.number().gt(0, 'expected a minimum speed > 0: with 0, legs at near-zero speed last ever longer and the mean speed decays over the run (Yoon, Liu, Noble, INFOCOM 2003, "Random waypoint considered harmful")'), z.number().gt(0)])
       .default([0.5, 1.5])
-      .describe('random-waypoint: speed range [min, max] in m/s, drawn uniformly per leg (default: walking, 0.5-1.5 m/s)'),
+      .describe('random-waypoint: speed range [min, max] in m/s, min > 0, drawn uniformly per leg (default: walking, 0.5-1.5 m/s)'),
     pause: quantity('time', { min: 0 }).prefault('0 s').describe('random-waypoint: pause at each waypoint'),
     update_interval: quantity('time', { gt: 0 })
       .prefault('5 s')

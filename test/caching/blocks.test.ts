@@ -72,9 +72,10 @@ describe('block catalog', () => {
     expect(lora.blocks.length).toBe(19);
     expect(lora.size_bytes - base.size_bytes).toBe(2 * loraParams(LLAMA_1B, 16, ['q', 'v']));
     expect(c.sharedBytes(c.modelIndex('llama-3.2-1b@fp16+lora.1'))).toBe(base.size_bytes);
-    // Top-4 fine-tuned: shares embed + 12 bottom layers with the base, owns 4 layers + head.
+    // Top-4 fine-tuned: Llama 3.2 ties the LM head to the embedding, so the copy owns the
+    // embedding (its fine-tuned head), 4 layers and the final norm; it shares the 12 bottom layers.
     const shared = [...ft.blocks].filter((b) => base.blocks.includes(b));
-    expect(shared.length).toBe(13);
+    expect(shared.length).toBe(12);
     expect(ft.size_bytes).toBeCloseTo(base.size_bytes, 0);
     // Quantized copy shares nothing and is about a quarter of the size.
     expect(c.sharedBytes(c.modelIndex('llama-3.2-1b@w4g128'))).toBe(0);
@@ -84,6 +85,34 @@ describe('block catalog', () => {
       base.size_bytes + 2 * 2 * loraParams(LLAMA_1B, 16, ['q', 'v']),
     );
     expect(() => familySpecs({ arch: LLAMA_1B, format: FP16, finetune_top: [{ count: 1, layers: 17 }] })).toThrow(/1\.\.16/);
+  });
+
+  it('a top-k fine-tuned copy owns its LM head: with tied embeddings that is the embedding table', () => {
+    // Qwen2.5 0.5B ties its LM head to the embedding (config.json tie_word_embeddings).
+    const qwen = getModel('qwen2.5-0.5b');
+    expect(qwen.tied_embeddings).toBe(true);
+    const c = buildCatalog([{ arch: qwen, format: FP16, finetune_top: [{ count: 1, layers: 4 }] }]);
+    const ft = c.modelIndex('qwen2.5-0.5b@fp16+ft4.0');
+    const sz = blockBytes(qwen, FP16);
+    // Shared: the 20 bottom layers only (~596.5 MB, 60%); before, the embedding was shared too (88%).
+    expect(c.sharedBytes(ft)).toBeCloseTo(20 * sz.layer, 0);
+    expect(c.sharedBytes(ft) / 1e6).toBeCloseTo(596.5, 0);
+    expect(c.sharedBytes(ft) / c.models[ft]!.size_bytes).toBeCloseTo(0.6, 1);
+    const own = [...c.models[ft]!.blocks].map((b) => c.blocks[b]!).filter((b) => b.models.length === 1);
+    const ownBytes = own.reduce((s, b) => s + b.size_bytes, 0);
+    // The copy's own bytes hold the tied LM head (vocab x hidden at 2 bytes), not just the final norm.
+    expect(ownBytes).toBeGreaterThan(qwen.vocab * qwen.hidden * 2);
+    expect(own.map((b) => b.id)).toContain('qwen2.5-0.5b@fp16+ft4.0/embed');
+    expect(c.models[ft]!.size_bytes).toBeCloseTo(weightBytes(qwen, { weight_bits: 16, group_size: 0, kv_bytes: 2, act_bytes: 2 }), 0);
+
+    // An untied architecture (TinyLlama 1.1B) keeps sharing the embedding; its head block is the LM head.
+    const tiny = getModel('tinyllama-1.1b');
+    expect(tiny.tied_embeddings).toBe(false);
+    const t = buildCatalog([{ arch: tiny, format: FP16, finetune_top: [{ count: 1, layers: 4 }] }]);
+    const tf = t.modelIndex('tinyllama-1.1b@fp16+ft4.0');
+    const tz = blockBytes(tiny, FP16);
+    expect(t.sharedBytes(tf)).toBeCloseTo(tz.embedding + (tiny.layers - 4) * tz.layer, 0);
+    expect(tz.head).toBeGreaterThan(tiny.vocab * tiny.hidden * 2);
   });
 
   it('scenario schema: families by workload id plus hand-listed blocks with units', () => {

@@ -6,6 +6,7 @@ import {
   hitRatio,
   ListReach,
   placementPolicies,
+  RateReach,
   type PlacementInput,
   type PlacementResult,
 } from '../../sim/caching/placement/index.ts';
@@ -39,9 +40,9 @@ function checkResult(input: PlacementInput, r: PlacementResult): void {
 }
 
 describe('placement registry', () => {
-  it('has the five policies under caching.placement', () => {
+  it('has the six policies under caching.placement', () => {
     expect(placementPolicies.scenarioKey).toBe('caching.placement');
-    expect(placementPolicies.names().sort()).toEqual(['independent', 'optimal', 'popularity', 'trimcaching-gen', 'trimcaching-spec']);
+    expect(placementPolicies.names().sort()).toEqual(['independent', 'optimal', 'popularity', 'trimcaching-gen', 'trimcaching-gen-plus', 'trimcaching-spec']);
   });
 });
 
@@ -74,7 +75,7 @@ describe('placement policies on random small instances', () => {
     await placementPolicies.get('optimal').prepare!();
   });
 
-  it('trimcaching-spec reaches (1 - eps)/2 of optimal; trimcaching-gen is within 5% of optimal on LoRA-like families', () => {
+  it('trimcaching-spec reaches (1 - eps)/2 of optimal; trimcaching-gen-plus is within 5% of optimal on LoRA-like families', () => {
     const eps = 0.1;
     for (const [seed, f] of [
       ['a', 0.1],
@@ -85,11 +86,12 @@ describe('placement policies on random small instances', () => {
       const input = randomInstance(seed, { ...LORA, capacityFraction: f });
       const opt = place('optimal', input);
       const spec = place('trimcaching-spec', input, { epsilon: eps });
-      const gen = place('trimcaching-gen', input);
+      const gen = place('trimcaching-gen-plus', input);
       checkResult(input, opt);
+      expect(opt.meta['proven']).toBe(1);
       expect(spec.objective).toBeGreaterThanOrEqual(((1 - eps) / 2) * opt.objective - 1e-12);
       expect(gen.objective).toBeGreaterThanOrEqual(0.95 * opt.objective);
-      for (const r of [spec, gen, place('independent', input), place('popularity', input)]) {
+      for (const r of [spec, gen, place('trimcaching-gen', input), place('independent', input), place('popularity', input)]) {
         expect(r.objective).toBeLessThanOrEqual(opt.objective + 1e-9);
       }
     }
@@ -105,7 +107,7 @@ describe('placement policies on random small instances', () => {
     for (const seed of ['s1', 's2', 's3']) {
       for (const f of [0.05, 0.2, 0.5]) {
         const input = randomInstance(seed, { ...MIXED, capacityFraction: f });
-        for (const name of ['trimcaching-gen', 'trimcaching-spec', 'independent', 'popularity']) checkResult(input, place(name, input));
+        for (const name of ['trimcaching-gen', 'trimcaching-gen-plus', 'trimcaching-spec', 'independent', 'popularity']) checkResult(input, place(name, input));
       }
     }
   });
@@ -137,6 +139,105 @@ describe('placement policies on random small instances', () => {
   it('trimcaching-spec refuses instances with too many shared blocks', () => {
     const input = randomInstance('big', { ...LORA, bases: 6, capacityFraction: 0.3 });
     expect(() => place('trimcaching-spec', input, { max_shared_groups: 3 })).toThrow(/trimcaching-gen/);
+  });
+
+  it('optimal stops at its node limit with the same placement every time, and says it is not proven', () => {
+    const input = randomInstance('nodes', { ...LORA, bases: 4, servers: 5, users: 40, capacityFraction: 0.25 });
+    const full = place('optimal', input);
+    expect(full.meta['proven']).toBe(1);
+    expect(full.meta['mip_gap']).toBeLessThan(1e-9);
+    const cut = [1, 2].map(() => place('optimal', input, { node_limit: 1 }));
+    // Bounded by nodes, not seconds: identical on every call (before, a time limit decided).
+    expect(cut[1]!.models).toEqual(cut[0]!.models);
+    expect(cut[1]!.objective).toBe(cut[0]!.objective);
+    expect(cut[0]!.meta['proven']).toBe(0);
+    expect(cut[0]!.meta['status']).toBe('solutionLimit');
+    expect(cut[0]!.meta['mip_gap']).toBeGreaterThan(0);
+    expect(cut[0]!.objective).toBeLessThanOrEqual(full.objective + 1e-12);
+    expect(Number(cut[0]!.meta['bound'])).toBeGreaterThanOrEqual(full.objective - 1e-9);
+  });
+
+  it('optimal refuses to return a placement cut off by the wall clock', () => {
+    const input = randomInstance('clock', { ...LORA, bases: 4, servers: 5, users: 40, capacityFraction: 0.25 });
+    expect(() => place('optimal', input, { time_limit_s: 1e-9 })).toThrow(/time limit.*node_limit/s);
+  });
+});
+
+/** The paper's general-case greedy, written out naively: the largest gain per new byte until nothing fits. */
+function paperGreedy(input: PlacementInput, sharing: boolean): number[][] {
+  const { catalog: c, capacity_bytes: cap } = input;
+  const N = cap.length;
+  const I = c.modelCount;
+  const held = Array.from({ length: N }, () => new Set<number>());
+  const used = new Float64Array(N);
+  const out: number[][] = Array.from({ length: N }, () => []);
+  const placed = new Set<number>();
+  for (;;) {
+    let best = -1;
+    let bestKey = 0;
+    let bestCost = 0;
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < I; i++) {
+        if (placed.has(n * I + i)) continue;
+        let cost = 0;
+        for (const b of c.models[i]!.blocks) if (!sharing || !held[n]!.has(b)) cost += c.blocks[b]!.size_bytes;
+        if (used[n]! + cost > cap[n]!) continue;
+        const gain = hitRatio(input, out.map((ms, m) => (m === n ? [...ms, i] : ms))) - hitRatio(input, out);
+        if (!(gain > 0)) continue;
+        const key = gain / Math.max(cost, 1);
+        if (key > bestKey * (1 + 1e-9)) {
+          best = n * I + i;
+          bestKey = key;
+          bestCost = cost;
+        }
+      }
+    }
+    if (best < 0) return out;
+    const n = Math.floor(best / I);
+    const i = best - n * I;
+    placed.add(best);
+    out[n]!.push(i);
+    used[n]! += bestCost;
+    for (const b of c.models[i]!.blocks) held[n]!.add(b);
+  }
+}
+
+describe('trimcaching-gen is the paper\'s greedy', () => {
+  it('matches the greedy written out naively (largest gain per byte of new blocks, until nothing fits)', () => {
+    for (const [seed, f] of [
+      ['p1', 0.1],
+      ['p2', 0.25],
+      ['p3', 0.5],
+    ] as const) {
+      const input = randomInstance(seed, { ...LORA, bases: 3, adaptersPerBase: 3, servers: 3, users: 15, capacityFraction: f }, false);
+      const gen = place('trimcaching-gen', input);
+      const ref = paperGreedy(input, true);
+      expect(gen.models, `${seed}`).toEqual(ref.map((ms) => [...ms].sort((a, b) => a - b)));
+      expect(gen.meta['local_search_rounds']).toBe(0);
+      const ind = place('independent', input);
+      expect(ind.models, `${seed} independent`).toEqual(paperGreedy(input, false).map((ms) => [...ms].sort((a, b) => a - b)));
+    }
+  });
+
+  it('the enhancements are placement options, and trimcaching-gen-plus is trimcaching-gen with all of them', () => {
+    const input = randomInstance('plus', { ...LORA, capacityFraction: 0.2 });
+    const plain = place('trimcaching-gen', input);
+    const plus = place('trimcaching-gen-plus', input);
+    const asked = place('trimcaching-gen', input, { lookahead: true, best_of_gain: true, local_search_rounds: 2, local_search_seeds: 8, local_search_exact_groups: 10 });
+    expect(asked.models).toEqual(plus.models);
+    expect(plus.objective).toBeGreaterThanOrEqual(plain.objective);
+    expect(place('trimcaching-gen-plus', input, { lookahead: false, best_of_gain: false, local_search_rounds: 0 }).models).toEqual(plain.models);
+  });
+});
+
+describe('placement with users holding the base (delivery.holds_base)', () => {
+  it('RateReach with held_bytes lists each user once per case, in one view', () => {
+    // Two users at 80 and 20 bit/s from the one server, 1 s deadline; users 2 and 3 are them holding the base.
+    const reach = new RateReach({ users: 2, servers: 1, rate_bps: Float64Array.of(80, 20), download_bytes: [10, 10], held_bytes: [10, 2], deadline_s: 1 });
+    // Model 0: full 10 B needs 80 b/s (user 0 only); held 10 B too.
+    expect([...reach.users(0, 0)].sort()).toEqual([0, 2]);
+    // Model 1: full needs 80 b/s (user 0); held 2 B needs 16 b/s (both users, as 2 and 3).
+    expect([...reach.users(0, 1)].sort()).toEqual([0, 2, 3]);
   });
 });
 

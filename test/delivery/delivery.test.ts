@@ -79,6 +79,24 @@ describe('delivery', () => {
     expect(r.metrics.download_latency_mean_s).toBeCloseTo(0.005 + (10 * MB * 8) / peak(r, 0), 9);
   });
 
+  it('a miss by a user holding the base does not put the base on the server for free', () => {
+    // The server holds nothing; the user holds the base A, so only B0 (10 MB) crosses the backhaul.
+    const doc = tiny([[100, 0]], { 'delivery.holds_base': 1, 'caching.replacement': 'lru-blocks' });
+    const r = run(doc, {
+      before: (w) => {
+        const st = w.caching.store;
+        for (const i of [...st.cachedModels(0)]) st.evict(0, i, true);
+        st.dropUnneeded(0);
+        feed([[1, 0, 0]])(w);
+      },
+    });
+    expect(r.metrics.backhaul_bytes).toBe(10 * MB);
+    // Before, admission added every block of m0, A included, though A never reached the server.
+    expect(r.caching.store.hasBlock(0, r.caching.catalog.blockIndex('A'))).toBe(false);
+    expect(r.caching.store.hasModel(0, 0)).toBe(false);
+    expect(r.caching.store.stored[0]).toBe(0);
+  });
+
   it('multicast sends the shared block once at the worst member rate, specific blocks unicast', () => {
     const users: [number, number][] = [
       [100, 0],
@@ -121,6 +139,138 @@ describe('delivery', () => {
   });
 });
 
+/**
+ * One 20 MHz cell, four users 200 m away requesting at once: an fp16 base B16 (1000 MB) and a
+ * 4-bit base B4 (250 MB), each with two 2 MB adapters. `shareBase`: the w4 models use B16 too.
+ */
+function fourUsers(mode: string, opts: { family: boolean; shareBase: boolean }): Doc {
+  const fam = opts.family ? { family: 'qwen' } : {};
+  const w4 = opts.shareBase ? 'B16' : 'B4';
+  return {
+    seed: 1,
+    duration: 600,
+    topology: {
+      area: '1 km',
+      servers: { layout: 'list', positions: [[0, 0]], bandwidth: '20 MHz', tx_power: '46 dBm' },
+      users: { count: 4, placement: 'list', positions: [[200, 0], [200, 0], [200, 0], [200, 0]] },
+      channel: { shadowing_sigma: '0 dB' },
+    },
+    caching: {
+      placement: 'trimcaching-gen',
+      capacity_fraction: 1,
+      catalog: {
+        blocks: [
+          { id: 'B16', size: '1000 MB' },
+          { id: 'B4', size: '250 MB' },
+          ...[1, 2, 3, 4].map((j) => ({ id: `a${j}`, size: '2 MB' })),
+        ],
+        models: [
+          { id: 'fp16.lora1', blocks: ['B16', 'a1'], ...fam },
+          { id: 'fp16.lora2', blocks: ['B16', 'a2'], ...fam },
+          { id: 'w4.lora1', blocks: [w4, 'a3'], ...fam },
+          { id: 'w4.lora2', blocks: [w4, 'a4'], ...fam },
+        ],
+      },
+      demand: { rate: '0 /h', deadline: '60 s' },
+    },
+    delivery: { mode, window: '1 s' },
+  };
+}
+
+const TOGETHER = feed([
+  [10, 0, 0],
+  [10, 1, 1],
+  [10, 2, 2],
+  [10, 3, 3],
+]);
+
+function downloads(dir: string): Map<string, { latency: number; group: number; bytes: number }> {
+  const [head, ...rows] = readFileSync(join(dir, 'downloads.csv'), 'utf8').trim().split('\n');
+  const h = head!.split(',');
+  const out = new Map<string, { latency: number; group: number; bytes: number }>();
+  for (const l of rows) {
+    const c = l.split(',');
+    out.set(c[h.indexOf('model')]!, { latency: Number(c[h.indexOf('download_latency_s')]), group: Number(c[h.indexOf('group_size')]), bytes: Number(c[h.indexOf('bytes')]) });
+  }
+  return out;
+}
+
+describe('multicast groups by the blocks members share', () => {
+  it('an fp16 and a 4-bit base of one architecture form two groups; each block goes only to those needing it', () => {
+    const dir = tempDir();
+    const multi = run(fourUsers('multicast', { family: true, shareBase: false }), { outDir: dir, before: TOGETHER });
+    const uni = run(fourUsers('unicast', { family: true, shareBase: false }), { before: TOGETHER });
+    // B16 once, B4 once, four adapters: not B16 to the w4 users too (before: one family group, 1258 MB
+    // with every user receiving B16 and all four done at 42.88 s).
+    expect(multi.metrics.radio_downlink_bytes).toBe(1258 * MB);
+    expect(uni.metrics.radio_downlink_bytes).toBe(2508 * MB);
+    const d = downloads(dir);
+    expect(d.get('w4.lora1')!.group).toBe(2);
+    expect(d.get('fp16.lora1')!.group).toBe(2);
+    expect(d.get('w4.lora1')!.bytes).toBe(252 * MB);
+    // The w4 pair gets its 250 MB base alone in its group: done ~17.9 s after the request (unicast:
+    // 33.6 s), long before the fp16 pair (42.9 s).
+    expect(d.get('w4.lora1')!.latency).toBeCloseTo(d.get('w4.lora2')!.latency, 9);
+    expect(d.get('w4.lora1')!.latency).toBeLessThan(20);
+    expect(d.get('w4.lora1')!.latency).toBeGreaterThan(15);
+    expect(d.get('fp16.lora1')!.latency).toBeGreaterThan(40);
+    expect(multi.metrics.download_latency_mean_s).toBeLessThan(uni.metrics.download_latency_mean_s!);
+  });
+
+  it('hand-listed models sharing a block are grouped without a family label', () => {
+    const labelled = run(fourUsers('multicast', { family: true, shareBase: true }), { before: TOGETHER });
+    const bare = run(fourUsers('multicast', { family: false, shareBase: true }), { before: TOGETHER });
+    // Before, models without `family` were never grouped: 4008 MB and 134.4 s instead of 34.6 s.
+    expect(bare.metrics.multicast_share).toBe(1);
+    expect(bare.metrics.radio_downlink_bytes).toBe(1008 * MB);
+    expect(bare.metrics.download_latency_mean_s).toBeCloseTo(labelled.metrics.download_latency_mean_s!, 9);
+    expect(bare.metrics.download_latency_mean_s).toBeLessThan(40);
+  });
+
+  it('overlapping groups: a block needed by three requests and another needed by two go as two multicasts', () => {
+    // m0 = S+T+x0, m1 = S+T+x1, m2 = S+x2: S to all three, T to the first two, x_j alone.
+    const doc = withSet(tiny([[100, 0], [100, 0], [100, 0]], { 'delivery.mode': 'multicast', 'delivery.window': '1 s' }), {
+      'caching.catalog': {
+        blocks: [
+          { id: 'S', size: '100 MB' },
+          { id: 'T', size: '50 MB' },
+          { id: 'x0', size: '1 MB' },
+          { id: 'x1', size: '1 MB' },
+          { id: 'x2', size: '1 MB' },
+        ],
+        models: [
+          { id: 'm0', blocks: ['S', 'T', 'x0'] },
+          { id: 'm1', blocks: ['S', 'T', 'x1'] },
+          { id: 'm2', blocks: ['S', 'x2'] },
+        ],
+      },
+    });
+    const r = run(doc, { before: feed([[1, 0, 0], [1, 1, 1], [1, 2, 2]]) });
+    expect(r.metrics.radio_downlink_bytes).toBe(153 * MB);
+    expect(r.metrics.downloads_completed).toBe(3);
+    expect(r.metrics.multicast_share).toBe(1);
+  });
+});
+
+describe('warm-up accounting', () => {
+  it('counts the requests that arrive after the warm-up, and reports those still in flight as censored', () => {
+    // Warm-up 5 s: the request at 4 s arrives before it and completes after it (not counted; before,
+    // completion time decided); at 599.9 s one cannot finish by the 600 s horizon.
+    const r = run(withSet(tiny([[100, 0]]), { warmup: 5 }), {
+      before: feed([
+        [4, 0, 0],
+        [60, 0, 1],
+        [599.9, 0, 0],
+      ]),
+    });
+    expect(r.metrics.downloads_requested).toBe(2);
+    expect(r.metrics.downloads_completed).toBe(1);
+    expect(r.metrics.downloads_censored).toBe(1);
+    expect(r.metrics.download_latency_mean_s).toBeCloseTo(0.005 + (110 * MB * 8) / peak(r, 0), 9);
+    expect(r.metrics.cache_hit_ratio).toBe(1);
+  });
+});
+
 describe('multicast.yaml (Wu, Zeng, Huang, IEEE TWC 2024)', () => {
   const base = loadDoc('scenarios/multicast.yaml');
 
@@ -131,13 +281,43 @@ describe('multicast.yaml (Wu, Zeng, Huang, IEEE TWC 2024)', () => {
     expect(r.metrics.backhaul_bytes).toBe(0);
   });
 
-  it('multicast latency is at most unicast latency on every seed', () => {
+  it('its load is stable on every cell under unicast', () => {
+    // Airtime the requests of each cell's users would take alone, per second: below 1 on every
+    // cell (before, at 14 requests per user per hour, server 0 was at 1.04 and its latency grew
+    // with the run: 145 -> 314 -> 431 s per 2 h).
+    const r = run(withSet(base, { duration: 1e-6 }));
+    const net = r.world.need<Network>('network', 'test');
+    const pmf = r.caching.popularity.pmf();
+    let meanBytes = 0;
+    r.caching.catalog.models.forEach((m, i) => (meanBytes += pmf[i]! * m.size_bytes));
+    const rate = r.caching.spec.demand.rate;
+    const rho = new Float64Array(net.serverCount);
+    for (let k = 0; k < net.userCount; k++) {
+      let best = -1;
+      for (let n = 0; n < net.serverCount; n++) {
+        if (net.distance(k, n) <= r.caching.reach.range_m && (best < 0 || net.peakRateDown(n, k) > net.peakRateDown(best, k))) best = n;
+      }
+      rho[best]! += (rate * meanBytes * 8) / net.peakRateDown(best, k);
+    }
+    for (let n = 0; n < net.serverCount; n++) expect(rho[n], `server ${n}`).toBeLessThan(0.8);
+  });
+
+  it('multicast sends fewer bytes and cuts the tail latency and the deadline misses on every seed', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const u = run(withSet(base, { seed, 'delivery.mode': 'unicast' })).metrics;
       const m = run(withSet(base, { seed, 'delivery.mode': 'multicast' })).metrics;
-      expect(m.download_latency_mean_s, `seed ${seed}`).toBeLessThanOrEqual(u.download_latency_mean_s!);
-      expect(m.download_latency_p50_s, `seed ${seed}`).toBeLessThanOrEqual(u.download_latency_p50_s!);
+      expect(m.radio_downlink_bytes, `seed ${seed}`).toBeLessThan(u.radio_downlink_bytes!);
       expect(m.download_latency_p95_s, `seed ${seed}`).toBeLessThanOrEqual(u.download_latency_p95_s!);
+      expect(m.deadline_miss_ratio, `seed ${seed}`).toBeLessThanOrEqual(u.deadline_miss_ratio!);
+    }
+  });
+
+  it('near saturation multicast also cuts the mean latency on every seed', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const busy = withSet(base, { seed, duration: '2 h', 'caching.demand.rate': '12 /h' });
+      const u = run(withSet(busy, { 'delivery.mode': 'unicast' })).metrics;
+      const m = run(withSet(busy, { 'delivery.mode': 'multicast' })).metrics;
+      expect(m.download_latency_mean_s, `seed ${seed}`).toBeLessThan(u.download_latency_mean_s!);
     }
   });
 

@@ -22,7 +22,13 @@ export interface ReachOptions {
   holds_base: number;
 }
 
-/** The placement problem for the world now: demand = activity x popularity, reach from current peak rates. */
+/**
+ * The placement problem for the world now: demand = activity x popularity,
+ * reach from current peak rates. With 0 < holds_base < 1 the hit ratio is the
+ * expectation over a user lacking the base (downloads the whole model) and
+ * holding it (downloads only the blocks no other model shares): each user
+ * appears once per case, with its demand split (1 - holds_base, holds_base).
+ */
 export function placementInput(
   net: NetworkService,
   catalog: BlockCatalog,
@@ -37,14 +43,29 @@ export function placementInput(
   for (let k = 0; k < K; k++) {
     for (let n = 0; n < N; n++) if (net.distance(k, n) <= opts.range_m) rate[k * N + n] = net.peakRateDown(n, k) * opts.rate_share;
   }
-  // Expected bytes to send: a user holding the base skips the shared blocks.
-  const download = Float64Array.from(catalog.models, (m, i) => m.size_bytes - opts.holds_base * catalog.sharedBytes(i));
+  const full = Float64Array.from(catalog.models, (m) => m.size_bytes);
+  // A user holding the base skips the shared blocks.
+  const specific = Float64Array.from(catalog.models, (m, i) => m.size_bytes - catalog.sharedBytes(i));
   const deadline = Math.max(opts.deadline_s - net.radioLatency_s(), 1e-9);
+  const hb = opts.holds_base;
+  if (hb <= 0 || hb >= 1) {
+    return {
+      catalog,
+      capacity_bytes,
+      demand: new ProductDemand(activity, popularity),
+      reach: new RateReach({ users: K, servers: N, rate_bps: rate, download_bytes: hb >= 1 ? specific : full, deadline_s: deadline }),
+    };
+  }
+  const split = new Float64Array(2 * K);
+  for (let k = 0; k < K; k++) {
+    split[k] = (1 - hb) * activity[k]!;
+    split[K + k] = hb * activity[k]!;
+  }
   return {
     catalog,
     capacity_bytes,
-    demand: new ProductDemand(activity, popularity),
-    reach: new RateReach({ users: K, servers: N, rate_bps: rate, download_bytes: download, deadline_s: deadline }),
+    demand: new ProductDemand(split, popularity),
+    reach: new RateReach({ users: K, servers: N, rate_bps: rate, download_bytes: full, held_bytes: specific, deadline_s: deadline }),
   };
 }
 
@@ -68,26 +89,38 @@ export function applyPlacement(store: BlockStores, fetcher: Fetcher, result: Pla
   }
 }
 
-/** Periodic re-placement: one event per period. */
+/**
+ * Periodic re-placement: one event per period, strictly before the horizon (a
+ * re-placement at the horizon could not serve a request, and would only
+ * distort the end-of-run storage figures).
+ */
 export class Replacer implements EventTarget {
   runs = 0;
   lastObjective = Number.NaN;
+  /** The last result (its `meta` carries solver figures). */
+  last: PlacementResult | null = null;
   constructor(
     private readonly engine: Engine,
     private readonly every_s: number,
+    private readonly horizon_s: number,
     private readonly policy: PlacementPolicy,
     private readonly opts: PlacementOptions,
     private readonly input: () => PlacementInput,
     private readonly apply: (r: PlacementResult) => void,
   ) {
-    engine.schedule(every_s, this, 0, 0);
+    this.next();
+  }
+
+  private next(): void {
+    if (this.engine.now + this.every_s < this.horizon_s) this.engine.schedule(this.every_s, this, 0, 0);
   }
 
   handle(): void {
     const r = this.policy.place(this.input(), this.opts);
     this.lastObjective = r.objective;
+    this.last = r;
     this.runs++;
     this.apply(r);
-    this.engine.schedule(this.every_s, this, 0, 0);
+    this.next();
   }
 }

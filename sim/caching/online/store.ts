@@ -31,6 +31,11 @@ export class BlockStores {
   readonly stored: Float64Array;
   /** Bytes reserved for blocks in flight per server. */
   readonly reserved: Float64Array;
+  /** Time integral of `stored` per server since `usageFrom` (byte-seconds), when a clock is set. */
+  private readonly usageArea: Float64Array;
+  private readonly lastChange: Float64Array;
+  private usageFrom = 0;
+  private clock: (() => number) | null = null;
   /** Cached model indices per server (unordered). */
   private readonly cachedList: number[][];
   private readonly size: Float64Array;
@@ -51,6 +56,8 @@ export class BlockStores {
     this.uses = new Float64Array(S * I);
     this.stored = new Float64Array(S);
     this.reserved = new Float64Array(S);
+    this.usageArea = new Float64Array(S);
+    this.lastChange = new Float64Array(S);
     this.cachedList = Array.from({ length: S }, () => []);
     this.size = Float64Array.from(catalog.blocks, (b) => b.size_bytes);
     this.modelSize = Float64Array.from(catalog.models, (m) => m.size_bytes);
@@ -119,10 +126,33 @@ export class BlockStores {
     return c;
   }
 
+  /** Integrate the stored bytes over time from `from_s` on (for `meanStored`), reading the time from `clock`. */
+  trackUsage(clock: () => number, from_s: number): void {
+    this.clock = clock;
+    this.usageFrom = from_s;
+  }
+
+  /** Time-average of the bytes stored on `n` over [from_s, until_s] (see `trackUsage`); NaN when empty or untracked. */
+  meanStored(n: number, until_s: number): number {
+    if (this.clock === null || !(until_s > this.usageFrom)) return Number.NaN;
+    const t0 = Math.max(this.lastChange[n]!, this.usageFrom);
+    const area = this.usageArea[n]! + (until_s > t0 ? this.stored[n]! * (until_s - t0) : 0);
+    return area / (until_s - this.usageFrom);
+  }
+
+  private accrue(n: number): void {
+    if (this.clock === null) return;
+    const t = this.clock();
+    const t0 = Math.max(this.lastChange[n]!, this.usageFrom);
+    if (t > t0) this.usageArea[n]! += this.stored[n]! * (t - t0);
+    this.lastChange[n] = t;
+  }
+
   /** Put block `b` on `n` (no capacity check: callers reserve first). */
   addBlock(n: number, b: number): void {
     const k = n * this.B + b;
     if (this.present[k] === 1) return;
+    this.accrue(n);
     this.present[k] = 1;
     this.stored[n]! += this.size[b]!;
     const ms = this.catalog.blocks[b]!.models;
@@ -133,6 +163,7 @@ export class BlockStores {
   removeBlock(n: number, b: number): void {
     const k = n * this.B + b;
     if (this.present[k] === 0) return;
+    this.accrue(n);
     this.present[k] = 0;
     this.stored[n]! -= this.size[b]!;
     const ms = this.catalog.blocks[b]!.models;

@@ -92,12 +92,21 @@ export interface Reach {
  * Reach from link rates: server n serves model i to user k in time when
  * `download_bytes[i] x 8 / rate[k][n] <= deadline[i]`. Users are sorted by rate
  * per server, so each (n, i) answer is a prefix (a view, no copy).
+ *
+ * With `held_bytes`, every user appears twice: user k as it is (it downloads
+ * `download_bytes[i]`), and user `users + k`, the same user when it already
+ * holds the shared blocks (it downloads `held_bytes[i]` <= `download_bytes[i]`).
+ * Demand weights over the 2 x users split each user's demand between the two
+ * cases, so the hit ratio is the expectation over them. The answer is still one
+ * view: per server the users are laid out by rate descending for the first case
+ * reversed, then ascending for the second, and both prefixes meet in the middle.
  */
 export class RateReach implements Reach {
   readonly servers: number;
   private readonly order: Int32Array[];
   private readonly sortedRate: Float64Array[];
   private readonly need_bps: Float64Array;
+  private readonly needHeld_bps: Float64Array | null;
 
   constructor(opts: {
     users: number;
@@ -106,6 +115,8 @@ export class RateReach implements Reach {
     rate_bps: Float64Array;
     /** Bytes user k must download for model i (default: the model size). */
     download_bytes: ArrayLike<number>;
+    /** Bytes of model i for a user already holding its shared blocks; given: users are doubled (see above). */
+    held_bytes?: ArrayLike<number>;
     /** Deadline per model in seconds, or one for all. */
     deadline_s: number | ArrayLike<number>;
   }) {
@@ -114,34 +125,60 @@ export class RateReach implements Reach {
     this.servers = N;
     this.order = [];
     this.sortedRate = [];
+    const held = opts.held_bytes;
     for (let n = 0; n < N; n++) {
       const ks: number[] = [];
       for (let k = 0; k < K; k++) if (rate_bps[k * N + n]! > 0) ks.push(k);
       ks.sort((a, b) => rate_bps[b * N + n]! - rate_bps[a * N + n]! || a - b);
-      this.order.push(Int32Array.from(ks));
+      const m = ks.length;
+      if (held === undefined) this.order.push(Int32Array.from(ks));
+      else {
+        const o = new Int32Array(2 * m);
+        for (let j = 0; j < m; j++) {
+          o[m - 1 - j] = ks[j]!;
+          o[m + j] = ks[j]! + K;
+        }
+        this.order.push(o);
+      }
       this.sortedRate.push(Float64Array.from(ks, (k) => rate_bps[k * N + n]!));
     }
     const I = opts.download_bytes.length;
-    this.need_bps = new Float64Array(I);
-    for (let i = 0; i < I; i++) {
-      const t = typeof opts.deadline_s === 'number' ? opts.deadline_s : opts.deadline_s[i]!;
-      this.need_bps[i] = t > 0 ? (opts.download_bytes[i]! * 8) / t : Infinity;
+    const need = (bytes: ArrayLike<number>, what: string): Float64Array => {
+      if (bytes.length !== I) throw new Error(`RateReach: ${what} has ${bytes.length} models, download_bytes ${I}`);
+      const out = new Float64Array(I);
+      for (let i = 0; i < I; i++) {
+        const t = typeof opts.deadline_s === 'number' ? opts.deadline_s : opts.deadline_s[i]!;
+        out[i] = t > 0 ? (bytes[i]! * 8) / t : Infinity;
+      }
+      return out;
+    };
+    this.need_bps = need(opts.download_bytes, 'download_bytes');
+    this.needHeld_bps = held === undefined ? null : need(held, 'held_bytes');
+    if (this.needHeld_bps !== null) {
+      for (let i = 0; i < I; i++) {
+        if (this.needHeld_bps[i]! > this.need_bps[i]!) throw new Error(`RateReach: held_bytes[${i}] exceeds download_bytes[${i}]`);
+      }
     }
   }
 
   users(n: number, i: number): Int32Array {
     const r = this.sortedRate[n]!;
-    const need = this.need_bps[i]!;
-    // First index whose rate is below the need (rates descending).
-    let lo = 0;
-    let hi = r.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (r[mid]! >= need) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.order[n]!.subarray(0, lo);
+    const a = prefix(r, this.need_bps[i]!);
+    if (this.needHeld_bps === null) return this.order[n]!.subarray(0, a);
+    return this.order[n]!.subarray(r.length - a, r.length + prefix(r, this.needHeld_bps[i]!));
   }
+}
+
+/** Number of leading rates (descending) at or above `need`. */
+function prefix(r: Float64Array, need: number): number {
+  let lo = 0;
+  let hi = r.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (r[mid]! >= need) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Reach listed explicitly: lists[n * models + i] = users. */
@@ -185,15 +222,21 @@ export interface PlacementOptions {
   epsilon?: number;
   /** trimcaching-spec: most shared block groups to enumerate subsets of (default 16). */
   max_shared_groups?: number;
-  /** optimal: solver time limit, s (default 60). */
+  /** optimal: wall-clock safety net, s (default 600); reaching it is an error (the result would depend on the machine). */
   time_limit_s?: number;
+  /** optimal: branch-and-bound node limit (default 100,000); the deterministic bound on the search. */
+  node_limit?: number;
   /** optimal: relative MIP gap (default 0). */
   mip_gap?: number;
-  /** trimcaching-gen / independent: best-response sweeps over servers after the greedy (default 2 up to 20,000 server x model pairs, else 1; 0 = plain greedy). */
+  /** greedy policies: bundle look-ahead (default off; on for trimcaching-gen-plus). */
+  lookahead?: boolean;
+  /** greedy policies: also run on plain gain and keep the better (default off; on for trimcaching-gen-plus). */
+  best_of_gain?: boolean;
+  /** greedy policies: best-response sweeps over servers after the greedy (default 0; trimcaching-gen-plus: 2 up to 20,000 server x model pairs, else 1). */
   local_search_rounds?: number;
-  /** trimcaching-gen / independent: families tried as seeds per server in the local search (default 8 up to 20,000 server x model pairs, else 0). */
+  /** greedy policies: families tried as seeds per server in the local search (default 0; trimcaching-gen-plus: 8 up to 20,000 pairs). */
   local_search_seeds?: number;
-  /** trimcaching-gen / independent: most shared block groups for the exact per-server best response in the local search (default 10 up to 20,000 pairs, else 0 = off). */
+  /** greedy policies: most shared block groups for the exact per-server best response in the local search (default 0 = off; trimcaching-gen-plus: 10 up to 20,000 pairs). */
   local_search_exact_groups?: number;
 }
 
@@ -217,6 +260,11 @@ export interface PlacementResult {
  * once before the event loop starts.
  */
 export interface PlacementPolicy {
+  /**
+   * An exact solver: its results carry `meta.proven` (1 when optimality was
+   * proven), `meta.mip_gap` (relative gap to the proven bound) and `meta.status`.
+   */
+  readonly exact?: boolean;
   prepare?(): Promise<void>;
   place(input: PlacementInput, opts?: PlacementOptions): PlacementResult;
 }

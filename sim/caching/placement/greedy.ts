@@ -1,13 +1,16 @@
 /**
  * Greedy placement over (server, model) pairs, lazy evaluation with a max-heap.
  *
- * `trimcaching-gen` (Qu et al., arXiv 2404.14204, general case): repeatedly add
- * the pair with the largest hit-ratio gain per byte of NEW blocks it needs on
- * that server, until nothing fits. `independent`: the same rule, but every
- * model is charged its full size against the capacity (sharing ignored by the
- * decision; storage is still reported as the union of blocks).
+ * `trimcaching-gen` (Qu et al., arXiv 2404.14204, general case) is the paper's
+ * greedy and nothing more: repeatedly add the pair with the largest hit-ratio
+ * gain per byte of NEW blocks it needs on that server, until nothing fits
+ * (ties to the lowest server, then model index). `independent`: the same rule,
+ * but every model is charged its full size against the capacity (sharing
+ * ignored by the decision; storage is still reported as the union of blocks).
  *
- * What is added to the plain rule (each documented where it is):
+ * Enhancements beyond the paper, off unless asked for (placement_options keys
+ * `lookahead`, `best_of_gain`, `local_search_*`), all on in the separately
+ * named `trimcaching-gen-plus`:
  * - bundle look-ahead: a model that needs a shared base not yet on the server
  *   is keyed by the best ratio of it plus the siblings the base unlocks (one
  *   heap entry per server and set of shared blocks);
@@ -18,9 +21,10 @@
  * Laziness: gains only fall (other servers cover users); costs fall only when a
  * block group is added on the same server, and then every model containing that
  * group is re-pushed with a fresh key. A popped entry whose fresh key equals its
- * stored key is taken. (Bundle keys can also rise when a sibling's cost falls
- * through another group; such an entry is only refreshed when popped, so the
- * order is then approximate, which the local search compensates.)
+ * stored key is taken, so the plain rule is exact. (Bundle keys can also rise
+ * when a sibling's cost falls through another group; such an entry is only
+ * refreshed when popped, so with the look-ahead the order is approximate, which
+ * the local search compensates.)
  */
 import {
   blockGroups,
@@ -35,7 +39,7 @@ import {
 } from './common.ts';
 import { serverBestResponse } from './spec.ts';
 
-/** Max-heap of (key, pair, version) on growable typed arrays. */
+/** Max-heap of (key, pair, version) on growable typed arrays; equal keys: the lower pair first. */
 class PairHeap {
   key = new Float64Array(1024);
   pair = new Int32Array(1024);
@@ -56,7 +60,7 @@ class PairHeap {
     let i = this.size++;
     while (i > 0) {
       const par = (i - 1) >> 1;
-      if (this.key[par]! >= k) break;
+      if (this.key[par]! > k || (this.key[par] === k && this.pair[par]! < p)) break;
       this.key[i] = this.key[par]!;
       this.pair[i] = this.pair[par]!;
       this.ver[i] = this.ver[par]!;
@@ -78,8 +82,8 @@ class PairHeap {
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && this.key[c + 1]! > this.key[c]!) c++;
-      if (this.key[c]! <= k) break;
+      if (c + 1 < n && (this.key[c + 1]! > this.key[c]! || (this.key[c + 1] === this.key[c] && this.pair[c + 1]! < this.pair[c]!))) c++;
+      if (this.key[c]! < k || (this.key[c] === k && this.pair[c]! > p)) break;
       this.key[i] = this.key[c]!;
       this.pair[i] = this.pair[c]!;
       this.ver[i] = this.ver[c]!;
@@ -96,6 +100,8 @@ export interface GreedyOptions {
   sharing: boolean;
   /** 'ratio': gain per byte; 'gain': gain alone (the classic safeguard for budgeted greedy). */
   key: 'ratio' | 'gain';
+  /** Bundle look-ahead (with sharing): key a model by it plus the siblings its new shared blocks unlock. */
+  lookahead: boolean;
 }
 
 /**
@@ -225,8 +231,9 @@ export function greedyPlacement(
     return gain[q]!;
   };
   // One byte floor keeps the key finite when a model needs no new blocks.
+  const bundles = opts.sharing && opts.lookahead;
   const keyOf = (n: number, i: number, g: number, c: number): number => {
-    if (!opts.sharing) return byGain ? g : g / Math.max(c, 1);
+    if (!bundles) return byGain ? g : g / Math.max(c, 1);
     return bundleKey(n, i, g, c);
   };
 
@@ -234,11 +241,13 @@ export function greedyPlacement(
   // single heap entry per server, for their highest-gain member: its bundle key
   // covers the family, and once the shared blocks are held every member gets its
   // own entry (the cost fall re-pushes them).
-  const sigOf = G.modelGroups.map((gs) => {
-    let sig = '';
-    for (const g of gs) if (G.models[g]!.length > 1) sig += `${g},`;
-    return sig;
-  });
+  const sigOf = bundles
+    ? G.modelGroups.map((gs) => {
+        let sig = '';
+        for (const g of gs) if (G.models[g]!.length > 1) sig += `${g},`;
+        return sig;
+      })
+    : [];
   const rep = new Map<string, number>();
   for (let n = 0; n < S; n++) {
     const cap = capOf[n]!;
@@ -247,7 +256,7 @@ export function greedyPlacement(
       const c = cost(n, i);
       const g = gain[n * I + i]!;
       if (c > cap || g <= 0) continue;
-      if (!opts.sharing || sigOf[i] === '') {
+      if (!bundles || sigOf[i] === '') {
         heap.push(keyOf(n, i, g, c), n * I + i, 0);
         continue;
       }
@@ -341,7 +350,8 @@ const EXACT_EPSILON = 0.01;
  * first), and, when at most `exactGroups` shared block groups are in play, the
  * (1 - 0.01)-exact response by enumeration + knapsack (the trimcaching-spec
  * step). The best choice is kept when it adds more. Stops after `rounds`
- * sweeps or a sweep without change. Never lowers the hit ratio.
+ * sweeps or a sweep without change. Never lowers the hit ratio. `lookahead`:
+ * the single-server greedy runs with the bundle look-ahead.
  */
 export function improveByServer(
   input: PlacementInput,
@@ -350,6 +360,7 @@ export function improveByServer(
   rounds: number,
   seeds: number,
   exactGroups = 0,
+  lookahead = true,
 ): number[][] {
   const G = blockGroups(input.catalog);
   const cov = new Coverage(input);
@@ -378,7 +389,7 @@ export function improveByServer(
         for (const [i] of order) tries.push({ key: 'ratio', force: [i] });
       }
       const cands = tries.map((t) => {
-        const cand = greedyPlacement(input, { sharing, key: t.key }, [n], cov, G, t.force)[n]!;
+        const cand = greedyPlacement(input, { sharing, key: t.key, lookahead }, [n], cov, G, t.force)[n]!;
         for (const i of cand) cov.remove(n, i);
         return cand;
       });
@@ -405,35 +416,73 @@ export function improveByServer(
   return models;
 }
 
+/** Which enhancements a greedy run uses (see the file comment). */
+export interface GreedySettings {
+  lookahead: boolean;
+  best_of_gain: boolean;
+  local_search_rounds: number;
+  local_search_seeds: number;
+  local_search_exact_groups: number;
+}
+
 /**
- * Run the greedy with both keys and keep the better placement. Gain-per-byte
- * alone can be arbitrarily bad when one large, valuable model is crowded out by
- * small ones; taking the better of the ratio and plain-gain greedy is the
- * standard fix for budgeted submodular maximization (Khuller, Moss, Naor 1999).
+ * The settings of a run: the placement options where given, else the policy's
+ * defaults: none for the paper's greedy (`plus` false); for the enhanced one,
+ * all of them, the seeded and exact local search up to 20,000 server x model
+ * pairs.
  */
-function bestOfRules(policy: string, input: PlacementInput, sharing: boolean, opts: PlacementOptions = {}): PlacementResult {
-  const pairs = input.capacity_bytes.length * input.catalog.modelCount;
-  const small = pairs <= SEEDED_SEARCH_MAX_PAIRS;
-  const rounds = opts.local_search_rounds ?? (small ? 2 : 1);
-  const seeds = opts.local_search_seeds ?? (small ? 8 : 0);
-  const exact = opts.local_search_exact_groups ?? (small ? 10 : 0);
-  const byRatio = greedyPlacement(input, { sharing, key: 'ratio' });
-  const byGain = greedyPlacement(input, { sharing, key: 'gain' });
+export function greedySettings(input: PlacementInput, opts: PlacementOptions, plus: boolean): GreedySettings {
+  const small = input.capacity_bytes.length * input.catalog.modelCount <= SEEDED_SEARCH_MAX_PAIRS;
+  return {
+    lookahead: opts.lookahead ?? plus,
+    best_of_gain: opts.best_of_gain ?? plus,
+    local_search_rounds: opts.local_search_rounds ?? (plus ? (small ? 2 : 1) : 0),
+    local_search_seeds: opts.local_search_seeds ?? (plus && small ? 8 : 0),
+    local_search_exact_groups: opts.local_search_exact_groups ?? (plus && small ? 10 : 0),
+  };
+}
+
+/**
+ * The greedy with the chosen enhancements. With `best_of_gain` it also runs on
+ * plain gain and keeps the better placement: gain-per-byte alone can be
+ * arbitrarily bad when one large, valuable model is crowded out by small ones,
+ * and the better of the two is the standard fix for budgeted submodular
+ * maximization (Khuller, Moss, Naor 1999).
+ */
+function runGreedy(policy: string, input: PlacementInput, sharing: boolean, opts: PlacementOptions, plus: boolean): PlacementResult {
+  const set = greedySettings(input, opts, plus);
+  const byRatio = greedyPlacement(input, { sharing, key: 'ratio', lookahead: set.lookahead });
   const hr = hitRatio(input, byRatio);
-  const hg = hitRatio(input, byGain);
-  const best = hg > hr ? byGain : byRatio;
-  return finishResult(policy, input, improveByServer(input, best, sharing, rounds, seeds, exact), {
+  let best = byRatio;
+  let hg = Number.NaN;
+  if (set.best_of_gain) {
+    const byGain = greedyPlacement(input, { sharing, key: 'gain', lookahead: set.lookahead });
+    hg = hitRatio(input, byGain);
+    if (hg > hr) best = byGain;
+  }
+  const greedy = best === byRatio ? hr : hg;
+  const models =
+    set.local_search_rounds > 0
+      ? improveByServer(input, best, sharing, set.local_search_rounds, set.local_search_seeds, set.local_search_exact_groups, set.lookahead)
+      : best;
+  return finishResult(policy, input, models, {
     rule: best === byRatio ? 'gain-per-byte' : 'gain',
+    lookahead: set.lookahead ? 1 : 0,
+    local_search_rounds: set.local_search_rounds,
     ratio_objective: hr,
-    gain_objective: hg,
-    greedy_objective: Math.max(hr, hg),
+    ...(set.best_of_gain ? { gain_objective: hg } : {}),
+    greedy_objective: greedy,
   });
 }
 
 export const trimcachingGen: PlacementPolicy = {
-  place: (input, opts) => bestOfRules('trimcaching-gen', input, true, opts),
+  place: (input, opts = {}) => runGreedy('trimcaching-gen', input, true, opts, false),
+};
+
+export const trimcachingGenPlus: PlacementPolicy = {
+  place: (input, opts = {}) => runGreedy('trimcaching-gen-plus', input, true, opts, true),
 };
 
 export const independent: PlacementPolicy = {
-  place: (input, opts) => bestOfRules('independent', input, false, opts),
+  place: (input, opts = {}) => runGreedy('independent', input, false, opts, false),
 };

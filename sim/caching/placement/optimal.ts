@@ -11,6 +11,14 @@
  * Blocks with identical model sets are merged into groups (same optimum, fewer
  * variables). Loading the WASM module is asynchronous: await `prepare()` once
  * before the event loop; `place()` is then synchronous.
+ *
+ * Reproducible by construction: the search is bounded by a number of
+ * branch-and-bound nodes (`node_limit`), not by seconds, so the same instance
+ * gives the same placement on any machine and under any load (the WASM build is
+ * single-threaded). Stopping at the node limit keeps the best placement found,
+ * with `meta.proven` 0 and the relative gap to the proven bound; the caller
+ * warns. The wall-clock `time_limit` is only a safety net: reaching it is an
+ * error, since what the solver would have found by then depends on the machine.
  */
 import type { Highs } from 'highs';
 import {
@@ -122,28 +130,82 @@ export function placementLp(input: PlacementInput): { lp: string; x: Map<string,
   return { lp, x };
 }
 
+/** Default branch-and-bound node limit of `optimal`. */
+export const DEFAULT_NODE_LIMIT = 100_000;
+/** Default wall-clock safety net of `optimal`, s. */
+export const DEFAULT_TIME_LIMIT_S = 600;
+
 export const optimal: PlacementPolicy = {
+  exact: true,
   async prepare(): Promise<void> {
     await loadHighs();
   },
   place(input: PlacementInput, opts: PlacementOptions = {}): PlacementResult {
     if (solver === undefined) throw new Error('optimal: await prepare() (it loads the HiGHS solver) before place()');
     const { lp, x } = placementLp(input);
-    const res = solver.solve(lp, {
-      output_flag: false,
-      time_limit: opts.time_limit_s ?? 60,
-      mip_rel_gap: opts.mip_gap ?? 0,
-      mip_feasibility_tolerance: 1e-9,
-      primal_feasibility_tolerance: 1e-9,
-    });
-    if (res.Status !== 'Optimal' && res.Status !== 'Time limit reached') {
-      throw new Error(`optimal: HiGHS ended with status "${res.Status}"`);
+    const nodeLimit = opts.node_limit ?? DEFAULT_NODE_LIMIT;
+    const timeLimit = opts.time_limit_s ?? DEFAULT_TIME_LIMIT_S;
+    const codes = solver.constants.modelStatus;
+    const model = solver.createModel({ format: 'lp', data: lp });
+    try {
+      model.options.set({
+        output_flag: false,
+        time_limit: timeLimit,
+        mip_max_nodes: nodeLimit,
+        mip_rel_gap: opts.mip_gap ?? 0,
+        mip_feasibility_tolerance: 1e-9,
+        primal_feasibility_tolerance: 1e-9,
+        random_seed: 0,
+      });
+      const status = model.run().modelStatus;
+      if (status === codes.timeLimit) {
+        throw new Error(
+          `optimal: HiGHS reached the wall-clock time limit (${timeLimit} s) before its node limit (${nodeLimit} nodes); ` +
+            'a placement cut off by time would depend on the machine and its load, so none is returned. ' +
+            'Lower caching.placement_options.node_limit (the search then stops at the same point on every machine), ' +
+            'raise time_limit, or use trimcaching-gen',
+        );
+      }
+      const proven = status === codes.optimal;
+      // A node limit ends the search with status "solution limit"; the incumbent stands.
+      if (!proven && status !== codes.solutionLimit) {
+        throw new Error(`optimal: HiGHS ended with model status ${status} (${statusName(status)})`);
+      }
+      if (Number(model.info.get('primal_solution_status')) !== 2) {
+        throw new Error(`optimal: HiGHS stopped at its node limit (${nodeLimit} nodes) without a feasible placement; raise caching.placement_options.node_limit`);
+      }
+      const value = model.getSolution().colValue;
+      const models: number[][] = Array.from({ length: input.capacity_bytes.length }, () => []);
+      for (let j = 0; j < value.length; j++) {
+        if (!(value[j]! > 0.5)) continue;
+        const ni = x.get(model.getColName(j));
+        if (ni !== undefined) models[ni[0]]!.push(ni[1]);
+      }
+      const bound = Number(model.info.get('mip_dual_bound'));
+      const objective = model.getObjectiveValue();
+      return finishResult('optimal', input, models, {
+        status: statusName(status),
+        proven: proven ? 1 : 0,
+        // Relative gap between the placement and the proven upper bound on the hit ratio.
+        mip_gap: proven ? Math.max(0, relGap(objective, bound)) : relGap(objective, bound),
+        bound,
+        nodes: Number(model.info.get('mip_node_count')),
+        node_limit: nodeLimit,
+        solver_objective: objective,
+      });
+    } finally {
+      model.dispose();
     }
-    const models: number[][] = Array.from({ length: input.capacity_bytes.length }, () => []);
-    for (const [name, [n, i]] of x) {
-      const col = res.Columns[name];
-      if (col !== undefined && 'Primal' in col && col.Primal > 0.5) models[n]!.push(i);
-    }
-    return finishResult('optimal', input, models, { status: res.Status, solver_objective: res.ObjectiveValue });
   },
 };
+
+function relGap(objective: number, bound: number): number {
+  if (!Number.isFinite(bound)) return Number.POSITIVE_INFINITY;
+  return bound === objective ? 0 : (bound - objective) / Math.max(Math.abs(bound), 1e-12);
+}
+
+function statusName(code: number): string {
+  if (solver === undefined) return String(code);
+  for (const [name, c] of Object.entries(solver.constants.modelStatus)) if (c === code) return name;
+  return String(code);
+}

@@ -10,8 +10,11 @@ export interface DeliveryOps {
   unicast(req: number): void;
   /** Hold `req` at its server until the batching window closes (then `flush` gets the batch). */
   enqueue(req: number): void;
-  /** Group a batch by model family: blocks wanted by two or more members go once by multicast, the rest unicast. */
-  multicastByFamily(server: number, reqs: readonly number[]): void;
+  /**
+   * Send a batch: each block once to exactly the requests needing it; blocks wanted by the same
+   * two or more requests go together by multicast (at the worst member's rate), the rest unicast.
+   */
+  multicastShared(server: number, reqs: readonly number[]): void;
 }
 
 export interface DeliveryMode {

@@ -5,6 +5,6 @@ import { unicast } from './unicast.ts';
 
 deliveryModes
   .register('unicast', 'every user gets every byte on its own link', unicast)
-  .register('multicast', 'requests within a batching window grouped per family: shared blocks multicast once at the worst member\'s rate, specific blocks unicast', multicast);
+  .register('multicast', 'requests within a batching window grouped by shared blocks: a block several of them need is multicast once to those, at the worst one\'s rate; specific blocks unicast', multicast);
 
 export { deliveryModes, type DeliveryMode, type DeliveryOps } from './common.ts';
