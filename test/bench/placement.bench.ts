@@ -90,7 +90,7 @@ export async function run(): Promise<Record<string, unknown>> {
     library_bytes: input.catalog.librarySize(),
     build_s,
   };
-  for (const name of ['trimcaching-gen', 'independent', 'popularity']) {
+  for (const name of ['trimcaching-gen', 'trimcaching-gen-plus', 'independent', 'popularity']) {
     const t = performance.now();
     const cpu = process.cpuUsage();
     const r = placementPolicies.get(name).place(input);
