@@ -162,8 +162,10 @@ describe('LUT GEMV (t-mac) and the RKNPU fp16 datapath', () => {
   });
 
   it('w4a16 on the RK3576 / RK3588 NPU runs fp16 at half the int8 MAC rate (RK3588 TRM)', () => {
+    // RKLLM runs w4a16 on the RK3576 only; the RK3588's datapath is the same, without a runtime
+    expect(() => unitCtx('rk3588', 'npu', 'rkllm', 4)).toThrow(/runs 8 bit weights on the npu of rk3588/);
     for (const dev of ['rk3588', 'rk3576']) {
-      const w4 = unitCtx(dev, 'npu', 'rkllm', 4);
+      const w4 = unitCtx(dev, 'npu', dev === 'rk3576' ? 'rkllm' : undefined, 4);
       const w8 = unitCtx(dev, 'npu', 'rkllm', 8);
       expect(w4.matmul_dtype).toBe('fp16');
       expect(w8.matmul_dtype).toBe('int8');
