@@ -36,7 +36,11 @@ export function defaultPrecision(weightBits: number, runtime?: string): Precisio
   if (headBits > weightBits) p.embed_bits = headBits;
   // llama.cpp's Q6_K head is 6.5625 bit/weight whatever the body's mix: 6 + 16 / 32 = 6.5 here, not
   // the Q2_K / Q3_K_M body's equivalent group (which made the 2-bit head 7.29 bits and 2-bit decode slower than 4-bit).
-  if (runtime === 'llama.cpp' && headBits > weightBits) p.embed_group_size = 32;
+  if (runtime === 'llama.cpp' && headBits > weightBits) {
+    p.embed_group_size = 32;
+    // only output.weight is Q6_K; an untied token_embd is quantized like the body (Q4_0 7B file: 3.56 GiB)
+    p.embed_head_only = true;
+  }
   return p;
 }
 
@@ -153,7 +157,7 @@ function applyTweak(ctx: UnitCtx, tweak: TweakFn | undefined): UnitCtx {
 }
 
 function precKey(p: Precision): string {
-  return `${p.weight_bits}/${p.group_size}/${p.kv_bytes}/${p.act_bytes}/${p.compute_dtype ?? ''}/${p.embed_bits ?? ''}`;
+  return `${p.weight_bits}/${p.group_size}/${p.kv_bytes}/${p.act_bytes}/${p.compute_dtype ?? ''}/${p.embed_bits ?? ''}/${p.embed_group_size ?? ''}/${p.embed_head_only ? 1 : 0}`;
 }
 
 export function cachedPrefillOps(arch: ModelArch, N: number, p: Precision): Op[] {
@@ -357,17 +361,20 @@ export function splitPlan(q: {
   prompt?: number;
   gen?: number;
 }): SplitPlanResult {
+  checkQueryNumbers({ weight_bits: q.weight_bits, prompt: q.prompt, gen: q.gen, threads: q.prefill.threads });
+  checkQueryNumbers({ weight_bits: q.weight_bits, threads: q.decode.threads });
   const arch = getModel(q.model);
-  const rt = q.decode.runtime ?? q.prefill.runtime;
+  // Each phase runs in its own unit's runtime and format (as predict would on that unit).
   const bp = storedWeightBits(q.device, q.prefill.unit, q.weight_bits);
   const bd = storedWeightBits(q.device, q.decode.unit, q.weight_bits);
-  const pp = defaultPrecision(bp, rt);
-  const p = bd === bp ? pp : defaultPrecision(bd, rt);
-  const prompt = Math.max(1, Math.round(q.prompt ?? 128));
-  const gen = Math.max(1, Math.round(q.gen ?? 128));
+  const pp = defaultPrecision(bp, q.prefill.runtime);
+  const p = defaultPrecision(bd, q.decode.runtime);
+  const prompt = q.prompt ?? 128;
+  const gen = q.gen ?? 128;
   const cp = unitCtx(q.device, q.prefill.unit, q.prefill.runtime, bp, q.prefill.threads);
   const cd = unitCtx(q.device, q.decode.unit, q.decode.runtime, bd, q.decode.threads);
   checkFits(memoryFootprint(arch, bp > bd ? pp : p, { context: prompt + gen, prefill_chunk: Math.min(prompt, 512) }), cp.capacity_bytes, q.device);
+  if (cd.capacity_bytes !== cp.capacity_bytes) checkFits(memoryFootprint(arch, p, { context: prompt + gen, prefill_chunk: 1 }), cd.capacity_bytes, q.device);
   const pre = prefillCost(cp, arch, pp, prompt);
   const dec = decodeRunCost(cd, arch, p, prompt, gen);
   return {

@@ -39,8 +39,14 @@
  *   equalSplit)` models a static equal split paced by the slowest core; no
  *   runtime uses it by default (EQUAL_SPLIT_RUNTIMES): on the calibration CSV
  *   the equal split fitted worse (leave-one-row-out decode MAPE 26.9% vs 25.0%).
- * - Energy of a phase: pJ/FLOP x FLOPs + pJ/byte x DRAM bytes + idle power x
- *   time (static/idle power of the device while the phase runs).
+ * - Energy of a phase: pJ/op x ops + pJ/byte x DRAM bytes + idle power x
+ *   time (static/idle power of the device while the phase runs). A profile's
+ *   pJ/FLOP is its unit's active power over its peak at a reference dtype (CPU
+ *   fp32, GPU fp16, NPU/DSP int8: how every profile derives it), so an op of
+ *   another dtype costs pJ/FLOP x peak(ref) / peak(dtype): the unit draws the
+ *   same power at full rate whatever the dtype (an int8 SDOT lane does 8x the
+ *   ops of an fp32 FMA lane for about the same energy). Dequantization ops
+ *   count like the op's other ops.
  */
 import type { Dtype, HardwareProfile, HardwareUnit, RuntimeProfile, UnitName } from './profile-schema.ts';
 import type { Op } from '../workload/types.ts';
@@ -68,6 +74,8 @@ export interface UnitCtx {
   /** Extra integer ops per weight element for dequantization (matmul-like ops). */
   dq_ops_per_weight: number;
   pj_per_flop: number;
+  /** Energy per op of each dtype, pJ (see header; 0 where the unit has no peak). */
+  pj_per_op: Record<Dtype, number>;
   pj_per_byte: number;
   idle_w: number;
   sustained_w: number;
@@ -225,8 +233,8 @@ export function computeDtypes(kind: UnitName, weightBits: number, peakOf: (d: Dt
     return { matmul, other: pick('fp32', 'fp16') };
   }
   if (kind === 'gpu') return { matmul: pick('fp16', 'fp32'), other: pick('fp16', 'fp32') };
-  // npu / dsp
-  const matmul = weightBits <= 4 ? pick('fp16', 'int8', 'int4', 'fp32') : weightBits <= 8 ? pick('int8', 'fp16', 'int4') : pick('fp16', 'int8', 'fp32');
+  // npu / dsp: 16-bit weights only on a float datapath (never silently on the int8 one)
+  const matmul = weightBits <= 4 ? pick('fp16', 'int8', 'int4', 'fp32') : weightBits <= 8 ? pick('int8', 'fp16', 'int4') : pick('fp16', 'fp32');
   return { matmul, other: pick('fp16', 'int8', 'fp32') };
 }
 
@@ -330,6 +338,11 @@ export function resolveUnitCtx(
   const eq = EQUAL_SPLIT_RUNTIMES.has(runtime?.id ?? '');
   for (const d of ['fp32', 'fp16', 'int8', 'int4'] as Dtype[]) peak[d] = isCpu ? rawPeak(d) * threadComputeFraction(unit, t, d, eq) : rawPeak(d);
   const dt = computeDtypes(unitName, weightBits, rawPeak);
+  // 16-bit weights need a 16- or 32-bit float datapath; an int8-only NPU/DSP (Hexagon 698 HVX, the Edge TPU) has none.
+  if (rawPeak(dt.matmul) <= 0) {
+    const has = Object.entries(unit.peak).filter(([, v]) => (v?.value ?? 0) > 0).map(([k]) => k);
+    throw new RangeError(`${profile.id} ${unitName} has no float datapath (fp16 or fp32) for ${weightBits}-bit weights, only ${has.join(', ')}; ask for 8 bits or fewer`);
+  }
   const mult = runtimeMultipliers(runtime, profile.id, unitName, weightBits);
   const eff = unit.efficiency ?? profile.defaults.efficiency;
   const unitBw = (unit.memory?.value ?? profile.memory.bandwidth.value) * (unit.bandwidth_share?.value ?? 1);
@@ -348,11 +361,31 @@ export function resolveUnitCtx(
     overhead_s: unit.overhead.value * mult.overhead,
     dq_ops_per_weight: dqOps(unitName, weightBits, runtime?.id),
     pj_per_flop: unit.energy.pj_per_flop.value,
+    pj_per_op: energyPerOp(unitName, unit.energy.pj_per_flop.value, rawPeak),
     pj_per_byte: unit.energy.pj_per_dram_byte.value,
     idle_w: profile.power.idle.value,
     sustained_w: profile.power.sustained.value,
     capacity_bytes: profile.memory.capacity.value,
   };
+}
+
+/** The dtype whose peak a profile's pJ/FLOP was derived against (unit power / that peak). */
+export function energyReferenceDtype(kind: UnitName, peakOf: (d: Dtype) => number): Dtype {
+  const order: Dtype[] = kind === 'cpu' ? ['fp32', 'fp16'] : kind === 'gpu' ? ['fp16', 'fp32'] : ['int8', 'fp16', 'int4', 'fp32'];
+  return order.find((d) => peakOf(d) > 0) ?? 'fp32';
+}
+
+/** pJ per op of each dtype: the same power at full rate, pJ/FLOP x peak(ref) / peak(dtype). */
+export function energyPerOp(kind: UnitName, pjPerFlop: number, peakOf: (d: Dtype) => number): Record<Dtype, number> {
+  const ref = peakOf(energyReferenceDtype(kind, peakOf));
+  const out = {} as Record<Dtype, number>;
+  for (const d of ['fp32', 'fp16', 'int8', 'int4'] as Dtype[]) out[d] = peakOf(d) > 0 && ref > 0 ? (pjPerFlop * ref) / peakOf(d) : pjPerFlop;
+  return out;
+}
+
+/** Compute energy of one instance of an op, pJ: its effective ops (dequantization included) at its dtype's pJ/op. */
+export function opComputePj(op: Op, ctx: UnitCtx): number {
+  return opFlopsEff(op, ctx) * ctx.pj_per_op[MATMUL_KINDS.has(op.kind) ? ctx.matmul_dtype : ctx.other_dtype];
 }
 
 export function opBytes(op: Op): number {
@@ -398,6 +431,7 @@ export function phaseCost(ops: readonly Op[], ctx: UnitCtx): PhaseCost {
   let mSum = 0;
   let flops = 0;
   let bytes = 0;
+  let pj = 0;
   for (const op of ops) {
     const { compute_s, memory_s } = opTimes(op, ctx);
     const r = op.repeat;
@@ -410,8 +444,9 @@ export function phaseCost(ops: readonly Op[], ctx: UnitCtx): PhaseCost {
     mSum += r * memory_s;
     flops += r * op.flops;
     bytes += r * opBytes(op);
+    pj += r * opComputePj(op, ctx);
   }
-  const energy_j = (ctx.pj_per_flop * flops + ctx.pj_per_byte * bytes) * 1e-12 + ctx.idle_w * time;
+  const energy_j = (pj + ctx.pj_per_byte * bytes) * 1e-12 + ctx.idle_w * time;
   const bound: Bound = over > cBound && over > mBound ? 'overhead' : cBound >= mBound ? 'compute' : 'memory';
   return { time_s: time, compute_s: cSum, memory_s: mSum, overhead_s: over, flops, bytes, energy_j, bound };
 }

@@ -17,7 +17,7 @@
  * grow by B per iteration) have closed-form sums: each op's time is the max of
  * two affine functions of the iteration index.
  */
-import { opBytes, opFlopsEff, type UnitCtx } from '../hardware/roofline.ts';
+import { opBytes, opComputePj, opFlopsEff, type UnitCtx } from '../hardware/roofline.ts';
 import { decodeOps, prefillOps } from '../workload/accounting.ts';
 import type { ModelArch, Op, Precision } from '../workload/types.ts';
 
@@ -103,13 +103,13 @@ export class PassCost {
       this.group[i] = op.kind === 'embedding' ? GROUP_EMBED : op.name === 'final_norm' || op.kind === 'lm_head' ? GROUP_HEAD : GROUP_LAYER;
       const peak = ctx.peak[MATMUL_KINDS.has(op.kind) ? ctx.matmul_dtype : ctx.other_dtype] * ctx.eta_c;
       const eff = solve5(PROBES, lists.map((l) => opFlopsEff(l[i]!, ctx)));
-      const raw = solve5(PROBES, lists.map((l) => l[i]!.flops));
+      const pj = solve5(PROBES, lists.map((l) => opComputePj(l[i]!, ctx)));
       const bytes = solve5(PROBES, lists.map((l) => opBytes(l[i]!)));
       for (let k = 0; k < D; k++) {
         if (eff[k]! !== 0 && !(peak > 0)) throw new Error(`PassCost: ${ctx.device} ${ctx.unit} has no peak for the dtype of ${op.name}`);
         this.ct[i * D + k] = eff[k]! === 0 ? 0 : eff[k]! / peak;
         this.mt[i * D + k] = bytes[k]! / bw;
-        this.en[i * D + k] = (ctx.pj_per_flop * raw[k]! + ctx.pj_per_byte * bytes[k]!) * 1e-12;
+        this.en[i * D + k] = (pj[k]! + ctx.pj_per_byte * bytes[k]!) * 1e-12;
       }
     }
   }

@@ -127,6 +127,11 @@ function embedBpw(p: Precision): number {
   return bytesPerWeight(p.embed_bits ?? p.weight_bits, p.embed_group_size ?? p.group_size);
 }
 
+/** Bytes per weight of the input embedding table: the head's format, or the body's when only the head is widened and the table is untied. */
+function tableBpw(a: ModelArch, p: Precision): number {
+  return p.embed_head_only && !a.tied_embeddings ? bytesPerWeight(p.weight_bits, p.group_size) : embedBpw(p);
+}
+
 /** Weight bytes of one block at this precision. */
 export function layerWeightBytes(a: ModelArch, p: Precision): number {
   let b = blockNormParams(a) * smallBytes(p);
@@ -144,7 +149,7 @@ export function weightBytes(a: ModelArch, p: Precision, range?: LayerRange): num
   const { from, to } = resolveRange(a, range);
   let b = layerWeightBytes(a, p) * (to - from);
   const embedHere = from === 0;
-  if (embedHere) b += embeddingParams(a) * embedBpw(p);
+  if (embedHere) b += embeddingParams(a) * tableBpw(a, p);
   if (to === a.layers) {
     b += finalNormParams(a) * smallBytes(p);
     if (!a.tied_embeddings || !embedHere) b += a.vocab * a.hidden * embedBpw(p);
@@ -247,7 +252,7 @@ function passOps(a: ModelArch, p: Precision, s: PassShape, range?: LayerRange): 
   const ops: Op[] = [];
   if (from === 0) {
     const rows = (a.max_positions ? 2 : 1) * T;
-    ops.push({ ...op('embedding', 'embedding', 1, a.max_positions ? T * h : 0, rows * h * embedBpw(p), 0, 0, T * h * ab, computeDtype(p)), weight_elems: rows * h });
+    ops.push({ ...op('embedding', 'embedding', 1, a.max_positions ? T * h : 0, rows * h * tableBpw(a, p), 0, 0, T * h * ab, computeDtype(p)), weight_elems: rows * h });
   }
   if (L > 0) {
     const { d, attnIn, attnOut, mlpIn, mlpOut } = blockGroups(a);

@@ -100,4 +100,10 @@ export interface Precision {
   embed_bits?: number;
   /** Their weights per fp16 scale, if their format differs from the body's (default group_size). */
   embed_group_size?: number;
+  /**
+   * embed_bits / embed_group_size apply to the LM head only: an untied embedding table keeps the
+   * body's format (llama.cpp quantizes output.weight to Q6_K and token_embd like the body; a tied
+   * table is the head and takes the head's format).
+   */
+  embed_head_only?: boolean;
 }

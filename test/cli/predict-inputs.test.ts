@@ -96,5 +96,9 @@ describe('predict and roofline refuse impossible numbers', () => {
     expect(dsp.code).toBe(0);
     expect(dsp.stderr).toMatch(/snapdragon-865 dsp has no 4-bit format; the weights are held and computed at 8 bits/);
     expect(JSON.parse(dsp.stdout).stored_weight_bits).toBe(8);
+    // roofline places the ops at the held width too, and says so
+    const rf = cli(['roofline', '--device', 'snapdragon-865', '--unit', 'dsp', '--model', 'llama-3.2-1b', '--weight-bits', '4', '--json', '--out', join(tempDir(), 'rf')]);
+    expect(rf.code).toBe(0);
+    expect(rf.stderr).toMatch(/held and computed at 8 bits/);
   });
 });

@@ -219,3 +219,40 @@ describe('runtime targets and dequantization work', () => {
     expect(opFlopsEff(op, ctx)).toBe(2e9 + ctx.dq_ops_per_weight * 1.25e9); // without elements: the byte estimate
   });
 });
+
+describe('energy per op and datapaths', () => {
+  it('an op costs the unit power at full rate over its dtype peak: an int8 op on a CPU 1/8 of an fp32 one on the 8 Gen 3', () => {
+    const c = unitCtx('snapdragon-8-gen-3', 'cpu', undefined, 4);
+    expect(c.pj_per_op.fp32).toBe(c.pj_per_flop);
+    expect(c.pj_per_op.int8 * c.peak.int8).toBeCloseTo(c.pj_per_op.fp32 * c.peak.fp32, 6);
+    expect(c.pj_per_op.int8).toBeLessThan(c.pj_per_op.fp32 / 4);
+    // the compute energy of a quantized GEMV includes its dequantization ops, at the int8 rate
+    const gemv: Op = { name: 'w', kind: 'matmul', flops: 2e9, weight_bytes: 5e8, weight_elems: 1e9, kv_read_bytes: 0, kv_write_bytes: 0, act_bytes: 0, repeat: 1, compute_dtype: 'int8' };
+    const pc = phaseCost([gemv], c);
+    const idle = c.idle_w * pc.time_s;
+    expect(pc.energy_j - idle).toBeCloseTo(((2e9 + 3e9) * c.pj_per_op.int8 + 5e8 * c.pj_per_byte) * 1e-12, 9);
+    // NPUs derive pJ/op from their int8 TOPS: int8 is the reference there
+    const n = unitCtx('snapdragon-8-gen-3', 'npu', undefined, 8);
+    expect(n.pj_per_op.int8).toBe(n.pj_per_flop);
+  });
+
+  it('16-bit weights on an int8-only unit are refused, not computed at the int8 peak; a 4-bit request on the Edge TPU is held at 8 bits', async () => {
+    expect(() => unitCtx('snapdragon-865', 'dsp', undefined, 16)).toThrow(/no float datapath \(fp16 or fp32\) for 16-bit weights, only int8/);
+    expect(() => unitCtx('coral-edge-tpu', 'npu', undefined, 16)).toThrow(RangeError);
+    const { storedWeightBits } = await import('../../sim/hardware/predict.ts');
+    expect(storedWeightBits('coral-edge-tpu', 'npu', 4)).toBe(8);
+  });
+});
+
+describe('llama.cpp file sizes', () => {
+  it('Llama-2-7B weights match the quantize tool: Q2_K 2.63, Q3_K_M 3.07, Q4_0 3.56 GiB (only output.weight is Q6_K)', async () => {
+    const { weightBytes } = await import('../../sim/workload/accounting.ts');
+    const { getModel } = await import('../../sim/workload/catalog.ts');
+    const { defaultPrecision } = await import('../../sim/hardware/predict.ts');
+    const a = getModel('llama-2-7b');
+    const gib = (bits: number) => weightBytes(a, defaultPrecision(bits, 'llama.cpp')) / 2 ** 30;
+    expect(gib(2)).toBeCloseTo(2.63, 2);
+    expect(gib(3)).toBeCloseTo(3.07, 2);
+    expect(gib(4)).toBeCloseTo(3.56, 2);
+  });
+});

@@ -215,6 +215,19 @@ describe('predict', () => {
     expect(s.total_s).toBeCloseTo(s.prefill.ttft_s + 128 * s.decode.tpot_s, 9);
     expect(s.prefill.unit).toBe('gpu');
     expect(s.decode.unit).toBe('cpu');
+    // each phase in its own runtime's format: prefill on the NPU under QNN matches predict there
+    const qnn = splitPlan({ device: 'snapdragon-8-gen-3', model: 'llama-3.2-1b', weight_bits: 4, prefill: { unit: 'npu', runtime: 'qnn' }, decode: { unit: 'cpu', runtime: 'llama.cpp' }, prompt: 512, gen: 128 });
+    expect(qnn.prefill.ttft_s).toBeCloseTo(predict({ device: 'snapdragon-8-gen-3', unit: 'npu', runtime: 'qnn', model: 'llama-3.2-1b', weight_bits: 4, prompt: 512, gen: 128 }).ttft_s, 9);
+    // impossible numbers are refused, not rounded
+    expect(() => splitPlan({ device: 'snapdragon-8-gen-3', model: 'llama-3.2-1b', weight_bits: 4, prefill: { unit: 'gpu' }, decode: { unit: 'cpu' }, prompt: 0.4, gen: -5 })).toThrow(RangeError);
+  });
+
+  it('the op cache tells apart precisions that differ only in the LM head group size', () => {
+    const base = { device: 'snapdragon-8-gen-3', unit: 'cpu' as const, model: 'llama-3.2-1b', weight_bits: 4, prompt: 128, gen: 128 };
+    const p = { weight_bits: 4, group_size: 32, kv_bytes: 2, act_bytes: 2, embed_bits: 8, embed_group_size: 32 };
+    const a = predict({ ...base, precision: { ...p, embed_group_size: 32 } });
+    const b = predict({ ...base, precision: { ...p, embed_group_size: 4 } });
+    expect(b.decode_tok_s).toBeLessThan(a.decode_tok_s);
   });
 });
 

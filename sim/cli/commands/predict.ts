@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { UnitName } from '../../hardware/profile-schema.ts';
 import { heldoutError, heldoutKey, type HeldoutError } from '../../hardware/fit-overlay.ts';
 import { asInputError, fittedDirOf, predict, type PredictResult } from '../../hardware/predict.ts';
-import { noteThreads, unitModelOptions, type UnitModelArgs } from './unit-options.ts';
+import { noteStoredBits, noteThreads, unitModelOptions, type UnitModelArgs } from './unit-options.ts';
 
 interface PredictArgs extends UnitModelArgs {
   prompt: number;
@@ -63,7 +63,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       gen: a.gen,
     }));
     // Say what was not used as asked.
-    if (r.stored_weight_bits !== r.weight_bits) process.stderr.write(`note: ${a.device} ${a.unit} has no ${r.weight_bits}-bit format; the weights are held and computed at ${r.stored_weight_bits} bits\n`);
+    noteStoredBits(a.device, a.unit, r.weight_bits, r.stored_weight_bits);
     noteThreads(a, r.threads);
     const h = heldoutError(fittedDirOf(), a.runtime, a.unit) ?? null;
     process.stdout.write(a.json ? JSON.stringify({ ...r, heldout_error: h }, null, 2) + '\n' : formatPrediction(r) + formatHeldout(h, a.runtime, a.unit));

@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { roofline as rooflineSpec } from '../../../analysis/plot/kinds.ts';
 import { renderSpec } from '../../../analysis/plot/render.ts';
-import { asInputError, cachedDecodeOps, cachedPrefillOps, checkQueryNumbers, defaultPrecision, unitCtx } from '../../hardware/predict.ts';
+import { asInputError, cachedDecodeOps, cachedPrefillOps, checkQueryNumbers, defaultPrecision, storedWeightBits, unitCtx } from '../../hardware/predict.ts';
 import type { UnitName } from '../../hardware/profile-schema.ts';
-import { noteThreads, unitModelOptions, type UnitModelArgs } from './unit-options.ts';
+import { noteStoredBits, noteThreads, unitModelOptions, type UnitModelArgs } from './unit-options.ts';
 import { opBytes, opFlopsEff, opTimes, type UnitCtx } from '../../hardware/roofline.ts';
 import { getModel } from '../../workload/catalog.ts';
 import { assertReplaceable, markOutputFolder } from '../../common/output-folder.ts';
@@ -63,10 +63,13 @@ export const rooflineCommand: CommandModule<object, RooflineArgs> = {
   handler: async (a) => {
     const unit = a.unit as UnitName;
     asInputError(() => checkQueryNumbers({ weight_bits: a.weightBits, prompt: a.prompt, context: a.context, threads: a.threads }));
-    const ctx = asInputError(() => unitCtx(a.device, unit, a.runtime, a.weightBits, a.threads));
+    // The width the unit holds the weights at, as predict uses (a 4-bit request is 8-bit on a DSP without int4).
+    const bits = asInputError(() => storedWeightBits(a.device, unit, a.weightBits));
+    const ctx = asInputError(() => unitCtx(a.device, unit, a.runtime, bits, a.threads));
     noteThreads(a, ctx.threads);
+    noteStoredBits(a.device, unit, a.weightBits, bits);
     const arch = asInputError(() => getModel(a.model));
-    const p = defaultPrecision(a.weightBits, a.runtime);
+    const p = defaultPrecision(bits, a.runtime);
     // A model the unit cannot hold has no roofline to draw (predict refuses it the same way).
     asInputError(() => checkFits(memoryFootprint(arch, p, { context: a.context + 1, prefill_chunk: Math.min(a.prompt, 512) }), ctx.capacity_bytes, `${a.device} (${unit})`));
     const pts = rooflinePoints(ctx, cachedPrefillOps(arch, a.prompt, p), cachedDecodeOps(arch, a.context, p));

@@ -41,3 +41,8 @@ export function noteThreads(a: UnitModelArgs, used: number | null): void {
   if (!used) process.stderr.write(`note: --threads applies to the cpu unit only; ignored on ${a.unit}\n`);
   else if (used < a.threads) process.stderr.write(`note: --threads ${a.threads} is more than the ${used} cores of ${a.device}; using ${used}\n`);
 }
+
+/** Tell the user when the unit holds the weights wider than asked (the Snapdragon 865 DSP has no 4-bit format). */
+export function noteStoredBits(device: string, unit: string, asked: number, stored: number): void {
+  if (stored !== asked) process.stderr.write(`note: ${device} ${unit} has no ${asked}-bit format; the weights are held and computed at ${stored} bits\n`);
+}
