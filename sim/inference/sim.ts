@@ -426,6 +426,14 @@ export class InferenceSim implements TransferOwner {
    * download). Returns true when present; otherwise downloads them over the
    * serving cell (once per user and model) and later calls onStage(r, stage).
    */
+  /** Reason request r cannot run on the phone yet: its weights must come down over a radio link out of coverage. */
+  weightsReason(r: number): string | null {
+    const q = this.req;
+    if (this.weightsState[q.user[r]! * this.models.length + q.model[r]!] !== 0) return null;
+    const s = q.server[r]!;
+    return s >= 0 && !this.net.inCoverage(q.user[r]!, s) ? 'out-of-coverage' : null;
+  }
+
   ensureWeights(r: number, stage: number): boolean {
     const q = this.req;
     const u = q.user[r]!;

@@ -77,6 +77,12 @@ export class Network implements NetworkService, EventTarget {
   private readonly fadingRng: Rng[];
   /** Uplink group (the sending user) of each flow, -1 for downlink and backhaul flows. */
   private group: number[] = [];
+  /** Radio direction of each flow (0 none, 1 downlink, 2 uplink, 3 multicast), and its user and cell (unicast). */
+  private dir: number[] = [];
+  private flowUser: number[] = [];
+  private flowCell: number[] = [];
+  /** Unicast downlinks started at efficiency 0 (the user out of coverage): re-rated when their user moves. */
+  private readonly stalled: number[] = [];
   /** Lowest MCS: its linear SNR threshold and efficiency (0 without an MCS table). */
   private readonly mcsFloorSnr: number;
   private readonly mcsFloorEff: number;
@@ -187,7 +193,28 @@ export class Network implements NetworkService, EventTarget {
   /** Recompute `user`'s mean gains after it moved; returns true when its serving cell changed. */
   moved(user: number): boolean {
     this.refreshGains(user);
+    if (this.stalled.length > 0) this.resume(user);
     return this.topology.updateServing(user);
+  }
+
+  /** Downlinks of `user` that waited out of coverage get the efficiency of its new position (they start once it is > 0). */
+  private resume(user: number): void {
+    const st = this.stalled;
+    for (let i = st.length - 1; i >= 0; i--) {
+      const f = st[i]!;
+      if (this.owner[f] === null || this.dir[f] !== 1) {
+        st[i] = st[st.length - 1]!;
+        st.pop();
+        continue;
+      }
+      if (this.flowUser[f] !== user) continue;
+      const e = this.seDown(this.flowCell[f]!, user, 1);
+      if (!(e > 0)) continue;
+      this.eff[f] = e;
+      if (this.pendingEv[f]! < 0) this.links[this.route[f]![this.hop[f]!]!]!.setEfficiency(f, e);
+      st[i] = st[st.length - 1]!;
+      st.pop();
+    }
   }
 
   private refreshGains(u: number): void {
@@ -253,20 +280,29 @@ export class Network implements NetworkService, EventTarget {
   }
 
   downlink(server: number, user: number, bytes: number, owner: TransferOwner, tag: number): number {
-    this.bitsDown += bytes * 8;
-    return this.begin(this.downRoute[server]!, bytes, this.seDown(server, user, this.fade(user)), owner, tag);
+    const e = this.seDown(server, user, this.fade(user));
+    const f = this.begin(this.downRoute[server]!, bytes, e, owner, tag, -1, 1);
+    this.flowUser[f] = user;
+    this.flowCell[f] = server;
+    if (!(e > 0)) this.stalled.push(f);
+    return f;
   }
 
   uplink(server: number, user: number, bytes: number, owner: TransferOwner, tag: number): number {
-    this.bitsUp += bytes * 8;
-    return this.begin(this.upRoute[server]!, bytes, this.snrUp(server, user, this.fade(user)), owner, tag, user);
+    return this.begin(this.upRoute[server]!, bytes, this.snrUp(server, user, this.fade(user)), owner, tag, user, 2);
   }
 
   multicast(server: number, users: readonly number[], bytes: number, owner: TransferOwner, tag: number): number {
     let worst = Infinity;
     for (const u of users) worst = Math.min(worst, this.seDown(server, u, this.fade(u)));
-    this.bitsDown += bytes * 8;
-    return this.begin(this.downRoute[server]!, bytes, users.length > 0 ? worst : 0, owner, tag);
+    return this.begin(this.downRoute[server]!, bytes, users.length > 0 ? worst : 0, owner, tag, -1, 3);
+  }
+
+  /** Count `bits` delivered by radio flow `flow` (the byte counters count what was sent, when it was sent). */
+  private countRadio(flow: number, bits: number): void {
+    const d = this.dir[flow]!;
+    if (d === 2) this.bitsUp += bits;
+    else if (d !== 0) this.bitsDown += bits;
   }
 
   backhaul(from: number, to: number, bytes: number, owner: TransferOwner, tag: number): number {
@@ -284,13 +320,7 @@ export class Network implements NetworkService, EventTarget {
     // transfer that reuses this flow id is not started or finished by it.
     if (ev >= 0) this.engine.cancel(ev);
     else left = Math.max(0, this.links[this.route[flow]![this.hop[flow]!]!]!.abort(flow));
-    // The radio counters counted the whole transfer when it began: keep only what was sent.
-    const route = this.route[flow]!;
-    if (route.length === 1) {
-      const link = route[0]!;
-      if (this.upLink.includes(link)) this.bitsUp -= left;
-      else if (this.downLink.includes(link)) this.bitsDown -= left;
-    }
+    this.countRadio(flow, size - left);
     this.release(flow);
     return (size - left) / 8;
   }
@@ -323,14 +353,16 @@ export class Network implements NetworkService, EventTarget {
     }
     const owner = this.owner[flow]!;
     const tag = this.tag[flow]!;
+    this.countRadio(flow, this.sizeBits[flow]!);
     this.release(flow);
     owner.onTransferDone(tag);
   }
 
-  private begin(route: readonly number[], bytes: number, efficiency: number, owner: TransferOwner, tag: number, group = -1): number {
+  private begin(route: readonly number[], bytes: number, efficiency: number, owner: TransferOwner, tag: number, group = -1, dir = 0): number {
     const flow = this.free.pop() ?? this.owner.length;
     this.owner[flow] = owner;
     this.group[flow] = group;
+    this.dir[flow] = dir;
     this.tag[flow] = tag;
     this.route[flow] = route;
     this.hop[flow] = 0;

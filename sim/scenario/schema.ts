@@ -53,7 +53,17 @@ export const scenarioSchema = z.strictObject({
       }
     }
   }
-  // U-shaped split: the device keeps the head (at least one block) and the tail, the server at least one block.
+  // U-shaped split: the device keeps the head (at least one block) and the tail (at least one), the server at least one block.
+  if (inf !== undefined && inf.split.u_shaped && inf.split.tail_layers < 1) {
+    ctx.addIssue({ code: 'custom', path: ['inference', 'split', 'tail_layers'], message: 'expected at least 1 with u_shaped: true (the tail and the LM head stay on the phone); 0 would be a plain split' });
+  }
+  const tr = sc.training;
+  if (tr !== undefined && tr.scheme === 'ushape') {
+    const layers = getModel(tr.job.model).layers;
+    if (tr.split.tail_layers > layers - 2) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'split', 'tail_layers'], message: `expected at most ${layers - 2} for ${tr.job.model} (${layers} blocks: at least one at the bottom on the device and one on the server); got ${tr.split.tail_layers}` });
+    }
+  }
   if (inf !== undefined && inf.split.u_shaped) {
     for (const t of inf.models?.map((m) => m.model) ?? [inf.model]) {
       const layers = getModel(t).layers;

@@ -4,6 +4,7 @@
  * from the `trainingScheme` registry. See sim/training/schemes.ts for the
  * schemes, sim/training/progress.ts for the progress model.
  */
+import type { NetworkService } from '../network/api.ts';
 import type { Rng } from '../engine/rng.ts';
 import { gamma } from '../engine/variates.ts';
 import { loadProfile } from '../hardware/profiles.ts';
@@ -65,6 +66,13 @@ export function buildTraining(world: World, spec: TrainingSpec): TrainingJob {
   const curve = learningCurves.get(spec.progress.curve.model)(spec.progress.curve);
   const sites = edgeSites(world);
   const job = new TrainingJob(world, spec, arch, scheme, curve, { user: users, device: devices, unit: units, memory_bytes: memory, samples }, sites);
+  // A client its cell cannot reach (beyond servers.range, or below the lowest MCS) never takes part: its
+  // transfers would wait forever and stall every round.
+  const net = world.need<NetworkService>('network', 'training');
+  for (let c = 0; c < C; c++) {
+    const s = net.servingCell(users[c]!);
+    if (!net.inCoverage(users[c]!, s)) job.infeasible(c, `out of coverage: user ${users[c]} is ${net.distance(users[c]!, s).toFixed(0)} m from its cell ${s} (beyond servers.range or below the lowest MCS)`);
+  }
   job.start();
 
   const r = world.recorder;

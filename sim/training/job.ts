@@ -312,7 +312,8 @@ export class TrainingJob implements EventTarget, TransferOwner {
       }
     } else if (this.pend[c] === P_FLOW) {
       const sent = this.net.abort(id);
-      if (kind === UP || kind === DOWN) this.chargeRadio(c, kind, sent, this.opExtra[c]! * (sent / this.opAmt[c]!));
+      // a transfer that sent nothing was never on the air (out of coverage, or still in its latency): no radio energy
+      if ((kind === UP || kind === DOWN) && sent > 0) this.chargeRadio(c, kind, sent, this.opExtra[c]! * (sent / this.opAmt[c]!));
     } else if (this.pend[c] === P_JOB) this.sites.site(this.home[c]!).cancel(id);
     this.pend[c] = P_NONE;
     this.prog[c] = null;

@@ -106,6 +106,10 @@ describe('modes', () => {
     expect(cqi.metrics.requests_completed).toBe(0);
     expect(cqi.sim.rejectedBy.get('out-of-coverage')).toBe(cqi.metrics.requests_rejected);
     expect(cqi.metrics.requests_rejected).toBeGreaterThan(0);
+    // on-device with weights still to download: the download cannot reach the phone either
+    const dl = simulate({ duration: '1 min', topology: { area: '10 km', users: { positions: [[8000, 0]] }, servers: { bandwidth: '20 MHz' }, channel: { mcs: 'cqi-table-1' } }, inference: { mode: 'on-device', model: 'llama-3.2-1b', device: { weights: 'download' } } });
+    expect(dl.metrics.requests_rejected).toBeGreaterThan(0);
+    expect(dl.sim.rejectedBy.get('out-of-coverage')).toBe(dl.metrics.requests_rejected);
   });
 
   it('on-device rejects a model that does not fit the phone, with the reason', () => {

@@ -123,6 +123,20 @@ describe('network service', () => {
     expect(n.backhaulLatency_s(0, 1)).toBeCloseTo(0.02, 12);
   });
 
+  it('radio byte counters count what was delivered; a downlink that waited out of coverage starts when its user moves back', () => {
+    const cqi = { shadowing_sigma: 0, mcs: 'cqi-table-1' };
+    const { engine, net: n } = net({ area: '5 km', servers: { layout: 'list', positions: [[0, 0]] }, users: { placement: 'list', positions: [[100, 0], [4000, 0]] }, channel: cqi });
+    const sink = new Sink(engine);
+    n.downlink(0, 1, 1e6, sink, 1); // out of coverage: waits
+    engine.run(1);
+    expect(n.bitsDown).toBe(0);
+    n.topology.users.x[1] = 200; // the user walks in
+    n.moved(1);
+    engine.run();
+    expect(sink.done.get(1)).toBeCloseTo(1 + 8e6 / n.peakRateDown(0, 1), 6);
+    expect(n.bitsDown).toBe(8e6);
+  });
+
   it('backhaul links are full duplex: opposite directions do not share a link', () => {
     const { engine, net: n } = net({ backhaul: { topology: 'mesh', peer_capacity: '1 Gbit/s', peer_latency: '0 s' } });
     const sink = new Sink(engine);

@@ -97,6 +97,9 @@ describe('scenario loading', () => {
     expect(() => loadScenario(join(ROOT, 'scenarios/split-inference.yaml'), { set: ['inference.split.u_shaped=true', 'inference.split.tail_layers=31'] })).toThrow(
       /inference\.split\.tail_layers: expected at most 30 for llama-2-7b \(32 blocks/,
     );
+    // U-shaped tails: at least one block on the phone (inference), at most layers - 2 (training too)
+    expect(() => loadScenario(join(ROOT, 'scenarios/split-inference.yaml'), { set: ['inference.split.u_shaped=true', 'inference.split.tail_layers=0'] })).toThrow(/tail_layers: expected at least 1 with u_shaped: true/);
+    expect(() => loadScenario(join(ROOT, 'scenarios/training-schemes.yaml'), { set: ['training.scheme=ushape', 'training.split.tail_layers=31'] })).toThrow(/training\.split\.tail_layers: expected at most 30 for llama-2-7b/);
     // random waypoint with a zero minimum speed decays (Yoon et al. 2003)
     expect(() => loadScenario(undefined, { set: ['topology.users.mobility={model: random-waypoint, speed: [0, 2]}'] })).toThrow(/mobility\.speed\[0\]: expected a minimum speed > 0/);
     // a bad --seed is blamed on the flag, not on the file

@@ -138,3 +138,11 @@ describe('edge contention', () => {
     }
   });
 });
+
+describe('coverage', () => {
+  it('a client its cell cannot reach is infeasible (out of coverage) and the others train; before, the job stalled at round 1', () => {
+    const m = run('scenarios/training-schemes.yaml', { 'training.scheme': 'fl', 'topology.area': '6 km', 'topology.channel.mcs': 'cqi-table-1' });
+    expect(m.infeasible_clients).toBe(1);
+    expect(m.rounds_completed).toBeGreaterThan(5);
+  });
+});

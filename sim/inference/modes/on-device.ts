@@ -29,7 +29,7 @@ function run(sim: InferenceSim, r: number): void {
 export const onDevice: InferenceMode = {
   check(sim, r) {
     const q = sim.req;
-    return batteryReason(sim, r) ?? sim.deviceFits(r, sim.models[q.model[r]!]!.arch, q.prompt[r]! + q.output[r]!);
+    return batteryReason(sim, r) ?? sim.weightsReason(r) ?? sim.deviceFits(r, sim.models[q.model[r]!]!.arch, q.prompt[r]! + q.output[r]!);
   },
   estimate(sim, r, out: Estimate) {
     const q = sim.req;
