@@ -328,7 +328,8 @@ export class TrainingJob implements EventTarget, TransferOwner {
 
   /** Count `bytes` of a radio step of client `c` (UP or DOWN; `smashed` of them smashed data) with its energy over the time since it was issued. */
   private chargeRadio(c: number, kind: number, bytes: number, smashed: number): void {
-    const air = this.engine.now - this.opStart[c]!;
+    // airtime after the hop's one-way latency, as inference counts it
+    const air = Math.max(0, this.engine.now - this.opStart[c]! - this.net.radioLatency_s());
     const split = this.opBody[c] === 1;
     if (kind === UP) {
       this.r[C_UP]! += bytes;
