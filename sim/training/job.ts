@@ -277,14 +277,18 @@ export class TrainingJob implements EventTarget, TransferOwner {
     return this.net.servingCell(u);
   }
 
-  /** Run `p` on entity `e` (client, site or cloud) with `home` as its edge site. */
-  launch(e: number, p: Program, home: number): void {
+  /**
+   * Run `p` on entity `e` (client, site or cloud) with `home` as its edge site. `dataAt` is the node
+   * holding its input data when that is not its home (the device part relayed by the previous
+   * client of a sequential scheme, at that client's site): its first downlink crosses the backhaul from there.
+   */
+  launch(e: number, p: Program, home: number, dataAt = home): void {
     this.prog[e] = p;
     this.seg[e] = 0;
     this.pc[e] = 0;
     this.rep[e] = 0;
     this.home[e] = home;
-    this.at[e] = home;
+    this.at[e] = dataAt;
     this.carry[e] = 0;
     this.advance(e);
   }

@@ -407,6 +407,8 @@ class Split implements Scheme {
   private pending = 0;
   private steps = 0;
   private firstEver = true;
+  /** Site of the client launched last (sequential schemes), where the relayed device part waits. */
+  private prevSite = -1;
 
   constructor(
     private readonly mode: SplitMode,
@@ -555,7 +557,9 @@ class Split implements Scheme {
     const relay = this.n > 1;
     const p = new Program(relay && !this.firstEver ? this.relayIn[c]! : EMPTY, b.body, b.reps, relay ? this.relayOut[c]! : EMPTY);
     this.firstEver = false;
-    job.launch(c, p, this.site[c]!);
+    // the device part comes from the previous client's site (where its relayed upload went)
+    job.launch(c, p, this.site[c]!, relay && this.prevSite >= 0 ? this.prevSite : this.site[c]!);
+    this.prevSite = this.site[c]!;
   }
 
   entityDone(job: TrainingJob, e: number): void {

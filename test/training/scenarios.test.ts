@@ -146,3 +146,10 @@ describe('coverage', () => {
     expect(m.rounds_completed).toBeGreaterThan(5);
   });
 });
+
+describe('sequential relay across sites', () => {
+  it('sl: the device part relayed to a client in another cell crosses the backhaul (clients in cells 0, 2, 1, 2, 0, 0: 4 cross-site handoffs of 524,288 B per round)', () => {
+    const m = run('scenarios/training-schemes.yaml', { 'training.scheme': 'sl' });
+    expect(m.backhaul_bytes_per_round).toBe(4 * 524_288);
+  });
+});
