@@ -37,6 +37,11 @@ export interface ModelSpec {
   /** Id of the base model it derives from (itself for a base). */
   base?: string;
   variant?: VariantKind;
+  /**
+   * Ids of the blocks of its base model, needed only when the base is not itself a model of
+   * the catalog (a generated family with `include_base: false`); otherwise read from the base.
+   */
+  base_blocks?: readonly string[];
 }
 
 export interface CatalogBlock {
@@ -55,6 +60,14 @@ export interface CatalogModel {
   readonly blocks: Int32Array;
   /** Sum of its block sizes. */
   readonly size_bytes: number;
+  /**
+   * Its blocks that a user holding its base already has (`delivery.holds_base`): the blocks
+   * of the base that some other model contains too (the base's shared blocks), ascending.
+   * Equal to `blocks` for a base whose every block is shared (a base with LoRA adapters).
+   */
+  readonly held: Int32Array;
+  /** Sum of the sizes of `held`. */
+  readonly held_bytes: number;
 }
 
 export class BlockCatalog {
@@ -72,16 +85,11 @@ export class BlockCatalog {
       this.blockIdx.set(b.id, i);
     });
     const members: number[][] = blocks.map(() => []);
-    this.models = models.map((m, i) => {
+    const parsed = models.map((m, i) => {
       if (this.modelIdx.has(m.id)) throw new Error(`block catalog: model "${m.id}" is listed twice`);
       this.modelIdx.set(m.id, i);
       if (m.blocks.length === 0) throw new Error(`block catalog: model "${m.id}" has no blocks`);
-      const idx = m.blocks.map((id) => {
-        const b = this.blockIdx.get(id);
-        if (b === undefined) throw new Error(`block catalog: model "${m.id}" names unknown block "${id}"`);
-        return b;
-      });
-      const sorted = Int32Array.from(idx).sort();
+      const sorted = Int32Array.from(this.indices(m.id, m.blocks)).sort();
       for (let k = 1; k < sorted.length; k++) {
         if (sorted[k] === sorted[k - 1]) throw new Error(`block catalog: model "${m.id}" lists block "${blocks[sorted[k]!]!.id}" twice`);
       }
@@ -90,16 +98,62 @@ export class BlockCatalog {
         size += blocks[b]!.size_bytes;
         members[b]!.push(i);
       }
-      return {
-        id: m.id,
-        family: m.family ?? m.id,
-        base: m.base ?? m.id,
-        variant: m.variant ?? 'custom',
-        blocks: sorted,
-        size_bytes: size,
-      };
+      return { sorted, size };
+    });
+    const baseBlocks = this.baseBlockSets(models, parsed.map((p) => p.sorted));
+    this.models = models.map((m, i) => {
+      const { sorted, size } = parsed[i]!;
+      const base = m.base ?? m.id;
+      const own = this.modelIdx.get(base);
+      // The base's blocks that another model contains too (for a base model: another than itself).
+      const inBase = baseBlocks.get(base)!;
+      const held = sorted.filter((b) => inBase.has(b) && members[b]!.some((j) => j !== own));
+      let heldBytes = 0;
+      for (const b of held) heldBytes += blocks[b]!.size_bytes;
+      return { id: m.id, family: m.family ?? m.id, base, variant: m.variant ?? 'custom', blocks: sorted, size_bytes: size, held, held_bytes: heldBytes };
     });
     this.blocks = blocks.map((b, i) => ({ id: b.id, size_bytes: b.size_bytes, models: Int32Array.from(members[i]!) }));
+  }
+
+  private indices(model: string, ids: readonly string[]): number[] {
+    return ids.map((id) => {
+      const b = this.blockIdx.get(id);
+      if (b === undefined) throw new Error(`block catalog: model "${model}" names unknown block "${id}"`);
+      return b;
+    });
+  }
+
+  /**
+   * The block set of every base id: the base model's blocks when it is in the catalog; else the
+   * `base_blocks` its derived models give; else the blocks common to the models naming it (none
+   * when only one does: nothing to infer from).
+   */
+  private baseBlockSets(models: readonly ModelSpec[], sorted: readonly Int32Array[]): Map<string, Set<number>> {
+    const out = new Map<string, Set<number>>();
+    const naming = new Map<string, number[]>();
+    models.forEach((m, i) => {
+      const base = m.base ?? m.id;
+      let l = naming.get(base);
+      if (l === undefined) naming.set(base, (l = []));
+      l.push(i);
+    });
+    for (const [base, ms] of naming) {
+      const own = this.modelIdx.get(base);
+      const given = ms.find((i) => models[i]!.base_blocks !== undefined);
+      let set: Set<number>;
+      if (own !== undefined) set = new Set(sorted[own]);
+      else if (given !== undefined) set = new Set(this.indices(models[given]!.id, models[given]!.base_blocks!));
+      else if (ms.length < 2) set = new Set();
+      else {
+        set = new Set(sorted[ms[0]!]);
+        for (const i of ms.slice(1)) {
+          const mine = new Set(sorted[i]);
+          for (const b of set) if (!mine.has(b)) set.delete(b);
+        }
+      }
+      out.set(base, set);
+    }
+    return out;
   }
 
   get blockCount(): number {
@@ -278,7 +332,7 @@ export function familySpecs(f: FamilySpec): { blocks: BlockSpec[]; models: Model
     for (let j = 0; j < f.lora.count; j++) {
       const id = `${baseId}+lora.${j}`;
       blocks.push({ id: `${id}/adapter`, size_bytes: bytes });
-      models.push({ id, blocks: [...baseBlocks, `${id}/adapter`], family, base: baseId, variant: 'lora' });
+      models.push({ id, blocks: [...baseBlocks, `${id}/adapter`], family, base: baseId, variant: 'lora', base_blocks: baseBlocks });
     }
   }
 
@@ -301,7 +355,14 @@ export function familySpecs(f: FamilySpec): { blocks: BlockSpec[]; models: Model
       }
       mine.push(`${id}/head`);
       blocks.push({ id: `${id}/head`, size_bytes: own.head });
-      models.push({ id, blocks: [...baseBlocks.slice(tied ? 1 : 0, 1 + L - ft.layers), ...mine], family, base: baseId, variant: 'finetune-top' });
+      models.push({
+        id,
+        blocks: [...baseBlocks.slice(tied ? 1 : 0, 1 + L - ft.layers), ...mine],
+        family,
+        base: baseId,
+        variant: 'finetune-top',
+        base_blocks: baseBlocks,
+      });
     }
   }
 

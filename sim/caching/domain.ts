@@ -34,7 +34,7 @@ export class CachingService {
   /** Expected hit ratio of the t = 0 placement. */
   placementObjective = Number.NaN;
   placement: PlacementResult | null = null;
-  /** Scratch: shared blocks an admission must fetch. */
+  /** Scratch: base blocks an admission must fetch. */
   private readonly lost: number[] = [];
 
   constructor(
@@ -62,25 +62,29 @@ export class CachingService {
   /**
    * After a miss delivered model `i` through server `n`: keep it when the
    * replacement policy admits, evicting as needed. Its missing blocks are
-   * there (they just came over the backhaul) when `withShared`; otherwise (a
-   * user holding the base got only the specific blocks) the shared blocks did
-   * not pass through: the model is kept only when the server already has them
-   * (and should evictions for room take some, they come back over the
-   * backhaul, not for free). Returns true when kept.
+   * there (they just came over the backhaul) when `withBase`; otherwise (a
+   * user holding the base got only the blocks beyond it) the base's blocks
+   * (`held`) did not pass through: the model is kept only when the server
+   * already has them (and should evictions for room take some, they come back
+   * over the backhaul, not for free). Returns true when kept.
    */
-  admit(n: number, i: number, now: number, withShared = true): boolean {
+  admit(n: number, i: number, now: number, withBase = true): boolean {
     const pol = this.replacement;
     if (!pol.admits || this.store.isCached(n, i)) return false;
     const store = this.store;
-    const cat = this.catalog;
-    const blocks = cat.models[i]!.blocks;
-    if (!withShared) for (const b of blocks) if (cat.isShared(b) && !store.hasBlock(n, b)) return false;
+    const m = this.catalog.models[i]!;
+    const held = m.held;
+    if (!withBase) for (let j = 0; j < held.length; j++) if (!store.hasBlock(n, held[j]!)) return false;
     if (!makeRoom(store, pol, n, i)) return false;
     store.cache(n, i, now);
     const lost = this.lost;
     lost.length = 0;
-    for (const b of blocks) {
-      if (withShared || !cat.isShared(b)) store.addBlock(n, b);
+    // `blocks` and `held` are both ascending: walk them together.
+    let h = 0;
+    for (const b of m.blocks) {
+      while (h < held.length && held[h]! < b) h++;
+      const inBase = h < held.length && held[h] === b;
+      if (withBase || !inBase) store.addBlock(n, b);
       else if (!store.hasBlock(n, b) && !this.fetcher.inFlight(n, b)) lost.push(b);
     }
     if (lost.length > 0) this.fetcher.fetch(n, lost, lost.length, null, 0, true);
@@ -194,11 +198,13 @@ class ExactReport {
     if (!(gap <= this.worstGap)) this.worstGap = gap;
     if (r.meta['proven'] === 1) return;
     this.unproven++;
+    const head = `mei-sim: WARNING: the ${r.policy} placement at t = ${now} s is NOT proven optimal: HiGHS stopped `;
+    const tail = `hit ratio ${r.objective.toFixed(6)}, relative gap to the bound ${gap.toPrecision(3)}. `;
     process.stderr.write(
-      `mei-sim: WARNING: the ${r.policy} placement at t = ${now} s is NOT proven optimal: HiGHS stopped with status ` +
-        `${String(r.meta['status'])} after ${String(r.meta['nodes'])} nodes (node_limit ${String(r.meta['node_limit'])}); ` +
-        `hit ratio ${r.objective.toFixed(6)}, relative gap to the bound ${gap.toPrecision(3)}. ` +
-        'Raise caching.placement_options.node_limit for a proof.\n',
+      r.meta['status'] === 'optimal'
+        ? `${head}within the requested caching.placement_options.mip_gap ${String(r.meta['mip_gap_requested'])}; ${tail}Set mip_gap 0 for a proof.\n`
+        : `${head}with status ${String(r.meta['status'])} after ${String(r.meta['nodes'])} nodes (node_limit ${String(r.meta['node_limit'])}); ` +
+            `${tail}Raise caching.placement_options.node_limit for a proof.\n`,
     );
   }
 }

@@ -78,7 +78,7 @@ export const placementOptionsSchema = z.strictObject({
   time_limit: quantity('time', { gt: 0 })
     .prefault('600 s')
     .describe('optimal: wall-clock safety net; reaching it before the node limit is an error (a placement cut off by time would depend on the machine)'),
-  mip_gap: z.number().min(0).default(0).describe('optimal: relative MIP gap at which the solver stops'),
+  mip_gap: z.number().min(0).default(0).describe('optimal: relative MIP gap at which the solver stops; above 0 the placement is reported as not proven optimal unless the gap closed'),
   lookahead: z
     .boolean()
     .optional()

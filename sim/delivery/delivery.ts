@@ -11,10 +11,16 @@
  * fetch are done. A request completes when all its transmissions have.
  *
  * Multicast (Wu, Zeng, Huang, IEEE TWC 2024): in a batch, each block goes once
- * to exactly the requests that need it; blocks wanted by the same set of two
- * or more requests travel together in one multicast transmission, blocks only
- * one request wants go to it by unicast. Groups thus follow the blocks the
- * members share, not model labels.
+ * to exactly the requests that need it; blocks wanted by the same set of
+ * requests travel together in one transmission, by multicast when those are two
+ * or more users, else by unicast (one user's two requests get shared blocks
+ * once). Groups thus follow the blocks the members share, not model labels.
+ *
+ * A request is judged when its transmissions are issued (for multicast, when
+ * the window closes; the store may have changed since it arrived): its bytes,
+ * those its server has, edge-served when it has them all. A user holding the
+ * base (`holds_base`) needs the model's blocks minus the base's shared blocks;
+ * when that leaves nothing (it asked for the base itself), no request is made.
  *
  * Statistics count the requests that arrive at or after the warm-up; those
  * still in flight at the end are reported as censored (and as deadline misses
@@ -41,8 +47,9 @@ import type { DeliverySpec } from './schema.ts';
  * Columns of downloads.csv, one row per completed download (warm-up arrivals
  * included). `request` is the request's id: its arrival order from 0 over the
  * whole run (warm-up included), unique in the file; rows come in completion
- * order. `group_size` is the largest multicast group the request was in (1:
- * unicast only).
+ * order. `group_size` is the largest multicast group (distinct users) the
+ * request was in (1: unicast only). `bytes`, `edge_bytes` (of those, held by
+ * the server when the request was sent), `backhaul_bytes` = bytes - edge_bytes.
  */
 export const DOWNLOAD_COLUMNS = [
   'request',
@@ -77,6 +84,11 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   bytesFromEdge = 0;
   /** Requests that arrived at or after the warm-up. */
   arrived = 0;
+  /**
+   * Requests not issued (after the warm-up) because the user already holds every block of the
+   * model (a base it holds, see `holds_base`): no download, in no statistic.
+   */
+  alreadyHeld = 0;
   /** Requests that arrived over the whole run (the next request id). */
   private seq = 0;
   readonly latency = new QuantileSketch();
@@ -92,7 +104,11 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   /** Per user x base: 0 not drawn yet, 1 lacks the base, 2 holds it. */
   private readonly holds: Uint8Array;
   private readonly holdRng: Rng[] = [];
-  private readonly shared: Uint8Array;
+  /** Blocks of each model a user holding its base still needs (its blocks minus `held`). */
+  private readonly heldNeed: Int32Array[];
+  /** Per user: stamp of the transmission being built (distinct receivers). */
+  private readonly userStamp: Int32Array;
+  private stamp = 0;
 
   // Request slots (recycled); rqId is the request's own id (arrival order from 0, never reused).
   private rqId: number[] = [];
@@ -130,7 +146,8 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   // Multicast scratch: blocks merged by identical model sets (groups); per group
   // touched by a batch, the batch positions needing it as a linked list of nodes.
   private readonly groups: BlockGroups;
-  private readonly groupShared: Uint8Array;
+  /** Groups of each model a user holding its base still needs. */
+  private readonly heldGroups: Int32Array[];
   private readonly gHead: Int32Array;
   private readonly gTail: Int32Array;
   private readonly gCount: Int32Array;
@@ -166,11 +183,17 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     this.bases = baseIdx.size;
     this.holds = new Uint8Array(spec.holds_base > 0 ? net.userCount * this.bases : 0);
     if (spec.holds_base > 0) for (let u = 0; u < net.userCount; u++) this.holdRng.push(engine.rng(`user:${u}:holds-base`));
-    this.shared = Uint8Array.from(cat.blocks, (_, b) => (cat.isShared(b) ? 1 : 0));
+    this.heldNeed = cat.models.map((m) => m.blocks.filter((b) => !m.held.includes(b)));
+    this.userStamp = new Int32Array(net.userCount);
     this.batch = Array.from({ length: this.S }, () => []);
     this.windowOpen = new Uint8Array(this.S);
-    this.groups = blockGroups(cat);
-    this.groupShared = Uint8Array.from(this.groups.models, (ms) => (ms.length > 1 ? 1 : 0));
+    // Groups split so that, for every model, a group is wholly held with the base or not at all.
+    this.groups = blockGroups(cat, (b) => {
+      let key = '';
+      for (const i of cat.blocks[b]!.models) if (cat.models[i]!.held.includes(b)) key += `${i},`;
+      return key;
+    });
+    this.heldGroups = this.groups.modelGroups.map((gs, i) => gs.filter((g) => !cat.models[i]!.held.includes(this.groups.blocks[g]![0]!)));
     this.gHead = new Int32Array(this.groups.count).fill(-1);
     this.gTail = new Int32Array(this.groups.count).fill(-1);
     this.gCount = new Int32Array(this.groups.count);
@@ -180,40 +203,60 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
 
   request(user: number, model: number): void {
     const counted = this.engine.now >= this.warmup_s;
+    const held = this.holdsBase(user, model) ? 1 : 0;
+    if (held === 1 && this.heldNeed[model]!.length === 0) {
+      // It holds the whole model: nothing to download, so no request (the planner gives such
+      // pairs no demand either).
+      if (counted) this.alreadyHeld++;
+      return;
+    }
     if (counted) this.arrived++;
     this.mobility.refresh(user);
     const rq = this.freeRq.pop() ?? this.rqUser.length;
     this.rqId[rq] = this.seq++;
     this.rqCounted[rq] = counted ? 1 : 0;
-    const held = this.holdsBase(user, model) ? 1 : 0;
-    const server = this.chooseServer(user, model, held);
-    const edge = this.lacking(server, model, held) === 0;
     this.rqUser[rq] = user;
     this.rqModel[rq] = model;
-    this.rqServer[rq] = server;
+    this.rqServer[rq] = this.chooseServer(user, model, held);
     this.rqArrive[rq] = this.engine.now;
-    this.rqEdge[rq] = edge ? 1 : 0;
+    this.rqEdge[rq] = 0;
     this.rqHeld[rq] = held;
     this.rqPending[rq] = 0;
     this.rqGroup[rq] = 1;
     this.rqLive[rq] = 1;
-    // Bytes the user needs, and how many of them the server has now.
-    let bytes = 0;
-    let edgeBytes = 0;
-    const store = this.caching.store;
-    for (const b of this.caching.catalog.models[model]!.blocks) {
-      if (held === 1 && this.shared[b] === 1) continue;
-      const s = store.blockSize(b);
-      bytes += s;
-      if (store.hasBlock(server, b)) edgeBytes += s;
-    }
-    this.rqBytes[rq] = bytes;
-    this.rqEdgeBytes[rq] = edgeBytes;
-    this.caching.record(server, model, edge, this.engine.now);
+    this.rqBytes[rq] = 0;
+    this.rqEdgeBytes[rq] = 0;
     this.mode.arrive(this, rq);
   }
 
-  /** Does the user already hold the shared blocks of the model's base? Drawn once per user and base model. */
+  /**
+   * Judge request `rq` as its transmissions are issued (a multicast one waits up to a window, in
+   * which replacement may have changed the store): the bytes it needs, how many of them its
+   * server has now, and whether that is all of them (an edge hit when in time).
+   */
+  private judge(rq: number): void {
+    const server = this.rqServer[rq]!;
+    const model = this.rqModel[rq]!;
+    const store = this.caching.store;
+    const blocks = this.rqHeld[rq] === 1 ? this.heldNeed[model]! : this.caching.catalog.models[model]!.blocks;
+    let bytes = 0;
+    let edgeBytes = 0;
+    let lacking = 0;
+    for (let j = 0; j < blocks.length; j++) {
+      const b = blocks[j]!;
+      const s = store.blockSize(b);
+      bytes += s;
+      if (store.hasBlock(server, b)) edgeBytes += s;
+      else lacking += s;
+    }
+    const edge = lacking === 0;
+    this.rqBytes[rq] = bytes;
+    this.rqEdgeBytes[rq] = edgeBytes;
+    this.rqEdge[rq] = edge ? 1 : 0;
+    this.caching.record(server, model, edge, this.engine.now);
+  }
+
+  /** Does the user already hold the (shared) blocks of the model's base? Drawn once per user and base model. */
   private holdsBase(user: number, model: number): boolean {
     if (this.holds.length === 0) return false;
     const k = user * this.bases + this.baseOf[model]!;
@@ -224,10 +267,10 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   /** Bytes of what the user needs that server `n` lacks. */
   private lacking(n: number, model: number, held: number): number {
     const store = this.caching.store;
-    if (held === 0) return store.missingBytes(n, model);
-    if (store.hasModel(n, model)) return 0;
+    if (held === 0 || store.hasModel(n, model)) return store.missingBytes(n, model);
+    const need = this.heldNeed[model]!;
     let s = 0;
-    for (const b of this.caching.catalog.models[model]!.blocks) if (this.shared[b] === 0 && !store.hasBlock(n, b)) s += store.blockSize(b);
+    for (let j = 0; j < need.length; j++) if (!store.hasBlock(n, need[j]!)) s += store.blockSize(need[j]!);
     return s;
   }
 
@@ -254,6 +297,7 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   // ------------------------------------------------------- DeliveryOps
 
   unicast(req: number): void {
+    this.judge(req);
     this.neededBlocks(req, this.need);
     this.transmit(this.rqServer[req]!, req, null, this.need);
   }
@@ -277,17 +321,18 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     const { gHead, gTail, gCount, nodeNext, nodeMember, touched, members, need } = this;
     // Hold every request until all its transmissions are issued (a transmission with nothing
     // to send completes at once and must not finish the request early).
-    for (let j = 0; j < reqs.length; j++) this.rqPending[reqs[j]!]!++;
+    for (let j = 0; j < reqs.length; j++) {
+      this.judge(reqs[j]!);
+      this.rqPending[reqs[j]!]!++;
+    }
     // Who needs each block group: batch positions, ascending.
     let nodes = 0;
     touched.length = 0;
     for (let j = 0; j < reqs.length; j++) {
       const r = reqs[j]!;
-      const held = this.rqHeld[r] === 1;
-      const gs = G.modelGroups[this.rqModel[r]!]!;
+      const gs = this.rqHeld[r] === 1 ? this.heldGroups[this.rqModel[r]!]! : G.modelGroups[this.rqModel[r]!]!;
       for (let t = 0; t < gs.length; t++) {
         const g = gs[t]!;
-        if (held && this.groupShared[g] === 1) continue;
         if (gCount[g] === 0) {
           touched.push(g);
           gHead[g] = nodes;
@@ -300,7 +345,8 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
       }
     }
     // Groups with the same members next to each other (largest sets first): each run of them is
-    // one transmission, multicast when two or more requests need it, else unicast.
+    // one transmission, multicast when two or more users need it, else unicast (one user's two
+    // requests for the same blocks get them once).
     touched.sort(this.byMembers);
     for (let s = 0; s < touched.length; ) {
       const g0 = touched[s]!;
@@ -310,10 +356,8 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
       for (let t = s; t < e; t++) for (const b of G.blocks[touched[t]!]!) need.push(b);
       members.length = 0;
       for (let nd = gHead[g0]!; nd !== -1; nd = nodeNext[nd]!) members.push(reqs[nodeMember[nd]!]!);
-      if (members.length >= 2) {
-        for (const r of members) if (this.rqGroup[r]! < members.length) this.rqGroup[r] = members.length;
-        this.transmit(server, -1, members, need);
-      } else this.transmit(server, members[0]!, null, need);
+      if (members.length >= 2) this.transmit(server, -1, members, need);
+      else this.transmit(server, members[0]!, null, need);
       s = e;
     }
     for (const g of touched) {
@@ -358,13 +402,17 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
   /** Blocks request `req` must receive (its model's, minus a held base). */
   private neededBlocks(req: number, out: number[]): void {
     out.length = 0;
-    const held = this.rqHeld[req] === 1;
-    for (const b of this.caching.catalog.models[this.rqModel[req]!]!.blocks) if (!(held && this.shared[b] === 1)) out.push(b);
+    const model = this.rqModel[req]!;
+    const blocks = this.rqHeld[req] === 1 ? this.heldNeed[model]! : this.caching.catalog.models[model]!.blocks;
+    for (let j = 0; j < blocks.length; j++) out.push(blocks[j]!);
   }
 
   // ------------------------------------------------------ transmissions
 
-  /** Send `blocks` from `server` to request `req` (unicast) or to `group` (multicast). */
+  /**
+   * Send `blocks` from `server` to request `req`, or to the requests of `group`: by multicast
+   * when they are two or more users (each user receives once), else by unicast.
+   */
   private transmit(server: number, req: number, group: number[] | null, blocks: readonly number[]): void {
     const tx = this.freeTx.pop() ?? this.txServer.length;
     if (tx === this.txServer.length) {
@@ -380,10 +428,16 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     missing.length = 0;
     if (group === null) reqs.push(req);
     else for (const r of group) reqs.push(r);
+    const stamp = ++this.stamp;
     for (const r of reqs) {
-      users.push(this.rqUser[r]!);
+      const u = this.rqUser[r]!;
+      if (this.userStamp[u] !== stamp) {
+        this.userStamp[u] = stamp;
+        users.push(u);
+      }
       this.rqPending[r]!++;
     }
+    if (users.length >= 2) for (const r of reqs) if (this.rqGroup[r]! < users.length) this.rqGroup[r] = users.length;
     const store = this.caching.store;
     let present = 0;
     let lacking = 0;
@@ -450,7 +504,7 @@ export class Delivery implements EventTarget, TransferOwner, FetchWaiter, Reques
     const server = this.rqServer[r]!;
     const model = this.rqModel[r]!;
     const edge = this.rqEdge[r] === 1;
-    // A user holding the base received (and the server passed on) only the specific blocks.
+    // A user holding the base received (and the server passed on) only the blocks beyond it.
     if (!edge) this.caching.admit(server, model, now, this.rqHeld[r] === 0);
     const hit = edge && lat <= this.deadline_s;
     if (this.rqCounted[r] === 1) {

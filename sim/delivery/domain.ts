@@ -35,6 +35,8 @@ export function buildDelivery(world: World, spec: DeliverySpec): DeliveryRun {
   const judged = () => d.completed + d.overdue();
   r.metric('downloads_requested', () => d.arrived);
   r.metric('downloads_completed', () => d.completed);
+  // Not made: the user (holds_base) already held every block of the model it drew.
+  r.metric('downloads_already_held', () => d.alreadyHeld);
   // Requested after the warm-up but still in flight at the end: right-censored, so not in the
   // latency figures (those past the deadline count as misses).
   r.metric('downloads_censored', () => d.inFlight());

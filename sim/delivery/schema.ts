@@ -14,7 +14,7 @@ export const deliverySchema = z.strictObject({
     .max(1)
     .default(0)
     .describe(
-      "probability that a user already holds the shared blocks of a model's base, drawn once per user and base model (the `base` of a hand-listed model, by default its own id); those blocks are not sent, and placement plans for the expected hit ratio over users holding and lacking them",
+      "probability that a user already holds a model's base, drawn once per user and base model (the `base` of a hand-listed model, by default its own id): it holds the base's blocks that another model shares, and those are not sent; a user holding every block of the model it draws (the base itself) makes no request (metric downloads_already_held). Placement plans for the expected hit ratio over users holding and lacking the base",
     ),
 });
 

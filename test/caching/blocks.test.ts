@@ -115,6 +115,48 @@ describe('block catalog', () => {
     expect(tz.head).toBeGreaterThan(tiny.vocab * tiny.hidden * 2);
   });
 
+  it('held: the blocks a user holding the base has are the base\'s shared blocks, not every shared block', () => {
+    const c = new BlockCatalog(
+      [
+        { id: 'A', size_bytes: 100 },
+        { id: 'M', size_bytes: 50 },
+        { id: 'T1', size_bytes: 10 },
+        { id: 'T2', size_bytes: 10 },
+        { id: 'S', size_bytes: 7 },
+        { id: 'N', size_bytes: 5 },
+        { id: 'U1', size_bytes: 1 },
+        { id: 'U2', size_bytes: 1 },
+      ],
+      [
+        { id: 'b', blocks: ['A'] },
+        { id: 'm1', blocks: ['A', 'M', 'T1'], base: 'b' },
+        { id: 'm2', blocks: ['A', 'M', 'T2'], base: 'b' },
+        { id: 's', blocks: ['S'] },
+        // No base model in the catalog: the blocks common to the models naming it.
+        { id: 'x1', blocks: ['N', 'U1'], base: 'gone' },
+        { id: 'x2', blocks: ['N', 'U2'], base: 'gone' },
+      ],
+    );
+    const held = (id: string) => [...c.models[c.modelIndex(id)]!.held].map((b) => c.blocks[b]!.id);
+    // Before: every shared block (A and M) counted as held for m1: 150 bytes instead of 100.
+    expect(held('m1')).toEqual(['A']);
+    expect(c.models[c.modelIndex('m1')]!.held_bytes).toBe(100);
+    expect(c.sharedBytes(c.modelIndex('m1'))).toBe(150);
+    // The base itself: all of it (a holder needs nothing); a standalone model: nothing.
+    expect(held('b')).toEqual(['A']);
+    expect(held('s')).toEqual([]);
+    expect(held('x1')).toEqual(['N']);
+
+    // Generated families without the base model: the base's blocks, also for a single adapter.
+    const g = buildCatalog([{ arch: LLAMA_1B, format: FP16, include_base: false, lora: { count: 1, rank: 16, matrices: ['q', 'v'] }, finetune_top: [{ count: 1, layers: 4 }] }]);
+    const lora = g.models[g.modelIndex('llama-3.2-1b@fp16+lora.0')]!;
+    const ft = g.models[g.modelIndex('llama-3.2-1b@fp16+ft4.0')]!;
+    expect(lora.held.length).toBe(18);
+    expect(lora.size_bytes - lora.held_bytes).toBe(2 * loraParams(LLAMA_1B, 16, ['q', 'v']));
+    // Tied embeddings: the copy shares the 12 bottom layers with the base.
+    expect(ft.held.length).toBe(12);
+  });
+
   it('scenario schema: families by workload id plus hand-listed blocks with units', () => {
     const spec = catalogSchema.parse({
       families: [{ model: 'llama-3.2-1b', lora: { count: 2 } }],

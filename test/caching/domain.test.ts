@@ -231,9 +231,15 @@ describe('placement in the event loop', () => {
     const lacking = hitRatio(at(0), models);
     const holding = hitRatio(at(1), models);
     expect(holding).toBeGreaterThan(lacking);
+    // Holders never request the base models they hold whole, so each case weighs by the demand
+    // it issues: (1 - hb) W0 for the lacking users, hb W1 for the holding ones.
+    const w0 = (1 - hb) * at(0).demand.total();
+    const w1 = hb * at(1).demand.total();
+    expect(w1).toBeLessThan(hb * at(0).demand.total());
+    const mix = (w0 * lacking + w1 * holding) / (w0 + w1);
     // Before: one case with the expected bytes (size - hb x shared), which overstated the hit ratio.
-    expect(svc.placementObjective).toBeCloseTo((1 - hb) * lacking + hb * holding, 12);
-    expect(hitRatio(at(hb), models)).toBeCloseTo((1 - hb) * lacking + hb * holding, 12);
+    expect(svc.placementObjective).toBeCloseTo(mix, 12);
+    expect(hitRatio(at(hb), models)).toBeCloseTo(mix, 12);
   });
 
   it('no re-placement runs at the horizon, so the end-of-run storage is not caught mid-move', () => {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { placementInput } from '../../sim/caching/online/placer.ts';
+import { hitRatio } from '../../sim/caching/placement/common.ts';
 import type { Network } from '../../sim/network/network.ts';
 import { tempDir } from '../helpers.ts';
 import { loadDoc, run, withSet, feed, type CachingRun, type Doc } from './world.ts';
@@ -325,5 +327,157 @@ describe('multicast.yaml (Wu, Zeng, Huang, IEEE TWC 2024)', () => {
     const lat = [0, 0.5, 1].map((share) => run(withSet(base, { 'caching.demand.focus.share': share })).metrics.download_latency_mean_s!);
     expect(lat[1]).toBeLessThan(lat[0]!);
     expect(lat[2]).toBeLessThan(lat[1]!);
+  });
+});
+
+/** Rows of downloads.csv as objects (strings), in file order. */
+function rows(dir: string): Record<string, string>[] {
+  const [head, ...lines] = readFileSync(join(dir, 'downloads.csv'), 'utf8').trim().split('\n');
+  const h = head!.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, j) => [h[j]!, v])));
+}
+
+describe('a multicast request is judged when it is sent', () => {
+  it('a block evicted while the request waited for the window comes over the backhaul and the request is no edge hit', () => {
+    // One server holding m0 = A + B0 (room for one model), lru-blocks, 2 s window. User 0 misses
+    // m1 at t = 1 s; its admission at T evicts B0. User 1 asks for m0 at T - 0.5 s, while the
+    // server still has it; its window closes after T, so B0 must come from the cloud.
+    const doc = tiny([[100, 0], [120, 0]], {
+      'caching.capacity_fraction': 110 / 120,
+      'caching.replacement': 'lru-blocks',
+      'delivery.mode': 'multicast',
+      'delivery.window': '2 s',
+    });
+    const T = 1 + run(doc, { before: feed([[1, 0, 1]]) }).metrics.download_latency_mean_s!;
+    const dir = tempDir();
+    const r = run(doc, { outDir: dir, before: feed([[1, 0, 1], [T - 0.5, 1, 0]]) });
+    const late = rows(dir).find((x) => x['model'] === 'm0')!;
+    // Before: judged on arrival, edge_bytes 110 MB, backhaul 0, edge-served and a hit.
+    expect(late['edge_served']).toBe('false');
+    expect(late['hit']).toBe('false');
+    expect(Number(late['edge_bytes'])).toBe(100 * MB);
+    expect(Number(late['backhaul_bytes'])).toBe(10 * MB);
+    expect(r.metrics.cache_hit_ratio).toBe(0);
+    expect(r.metrics.backhaul_bytes).toBe(20 * MB);
+    expect(r.metrics.edge_bytes_ratio).toBeCloseTo(200 / 220, 12);
+  });
+});
+
+describe('multicast counts users, not requests', () => {
+  it('one user asking twice in a window gets the blocks once, by unicast', () => {
+    const dir = tempDir();
+    const r = run(tiny([[100, 0]], { 'delivery.mode': 'multicast', 'delivery.window': '1 s' }), {
+      outDir: dir,
+      before: feed([
+        [1, 0, 0],
+        [1.1, 0, 1],
+      ]),
+    });
+    // A once (to the one user), B0 and B1: 120 MB. Before: A went as a "multicast" to a group of
+    // one user's two requests, multicast_share 1 and group_size 2.
+    expect(r.metrics.radio_downlink_bytes).toBe(120 * MB);
+    expect(r.metrics.downloads_completed).toBe(2);
+    expect(r.metrics.multicast_share).toBe(0);
+    expect(rows(dir).map((x) => [x['mode'], x['group_size']])).toEqual([
+      ['unicast', '1'],
+      ['unicast', '1'],
+    ]);
+  });
+
+  it('a group is as large as the distinct users in it', () => {
+    const dir = tempDir();
+    const r = run(tiny([[100, 0], [150, 0]], { 'delivery.mode': 'multicast', 'delivery.window': '1 s' }), {
+      outDir: dir,
+      before: feed([
+        [1, 0, 0],
+        [1.1, 0, 0],
+        [1.2, 1, 1],
+      ]),
+    });
+    // A once to both users, B0 once to user 0 (its two requests), B1 to user 1: 120 MB.
+    expect(r.metrics.radio_downlink_bytes).toBe(120 * MB);
+    expect(r.metrics.multicast_share).toBe(1);
+    expect(rows(dir).map((x) => x['group_size'])).toEqual(['2', '2', '2']);
+  });
+});
+
+/** b = A (its base), m1 = A + M + T1, m2 = A + M + T2 deriving from b: M is shared but not the base's. */
+function midShared(extra: Record<string, unknown> = {}): Doc {
+  return withSet(
+    tiny([[100, 0]], {
+      'caching.catalog': {
+        blocks: [
+          { id: 'A', size: '100 MB' },
+          { id: 'M', size: '50 MB' },
+          { id: 'T1', size: '10 MB' },
+          { id: 'T2', size: '10 MB' },
+        ],
+        models: [
+          { id: 'b', blocks: ['A'] },
+          { id: 'm1', blocks: ['A', 'M', 'T1'], base: 'b' },
+          { id: 'm2', blocks: ['A', 'M', 'T2'], base: 'b' },
+        ],
+      },
+      'delivery.holds_base': 1,
+    }),
+    extra,
+  );
+}
+
+describe('holds_base: the user holds its base, not every shared block', () => {
+  it('a user holding the base b of m1 receives M and T1 (60 MB), not T1 alone', () => {
+    const dir = tempDir();
+    const r = run(midShared(), { outDir: dir, before: feed([[1, 0, 1]]) });
+    // Before: every shared block was skipped, M too: 10 MB.
+    expect(r.metrics.radio_downlink_bytes).toBe(60 * MB);
+    expect(Number(rows(dir)[0]!['bytes'])).toBe(60 * MB);
+    expect(r.metrics.download_latency_mean_s).toBeCloseTo(0.005 + (60 * MB * 8) / peak(r, 0), 9);
+  });
+
+  it('the planner charges a holder of b the same 60 MB for m1', () => {
+    const r = run(midShared(), {});
+    const net = r.world.need<Network>('network', 'test');
+    const svc = r.caching;
+    // A deadline that lets 30 MB through but not 60 MB: a holder asking for m1 or m2 misses.
+    const deadline = net.radioLatency_s() + (30 * MB * 8) / peak(r, 0);
+    const input = placementInput(net, svc.catalog, svc.store.capacity_bytes, Float64Array.of(0, 0.5, 0.5), Float64Array.of(1), {
+      ...svc.reach,
+      deadline_s: deadline,
+      holds_base: 1,
+    });
+    // Before: the planner charged T1 alone (10 MB) and counted both as hits.
+    expect(hitRatio(input, [[0, 1, 2]])).toBe(0);
+    const sim = run(midShared({ 'caching.demand.deadline': `${deadline} s` }), { before: feed([[1, 0, 1]]) });
+    expect(sim.metrics.cache_hit_ratio).toBe(0);
+  });
+
+  it('a holder asking for the base it holds makes no request, and the planner gives that no demand', () => {
+    // Nothing cached (the server holds no model): before, the request needed 0 bytes and counted
+    // as an edge hit (cache_hit_ratio 1) while the planner's objective was 0.
+    const doc = midShared({ 'caching.capacity_fraction': 1e-6 });
+    const r = run(doc, { before: feed([[1, 0, 0]]) });
+    expect(r.metrics.downloads_requested).toBe(0);
+    expect(r.metrics.downloads_already_held).toBe(1);
+    expect(r.metrics.downloads_completed).toBe(0);
+    expect(r.metrics.radio_downlink_bytes).toBe(0);
+    const net = r.world.need<Network>('network', 'test');
+    const at = (hb: number) =>
+      placementInput(net, r.caching.catalog, Float64Array.of(1e12), Float64Array.of(0.4, 0.3, 0.3), Float64Array.of(1), { ...r.caching.reach, holds_base: hb });
+    expect(at(1).demand.weight(0, 0)).toBe(0);
+    expect(at(1).demand.weight(0, 1)).toBeCloseTo(0.3, 12);
+    // Split: user 0 lacking the base (weight 0.5 x 0.4) and holding it (user 1 of the doubled set: none).
+    expect(at(0.5).demand.weight(0, 0)).toBeCloseTo(0.2, 12);
+    expect(at(0.5).demand.weight(1, 0)).toBe(0);
+    expect(at(0.5).demand.total()).toBeCloseTo(0.5 + 0.5 * 0.6, 12);
+  });
+
+  it('trimcaching-small with holds_base 0.5: no zero-byte download, the base models a holder holds are not requested', () => {
+    const dir = tempDir();
+    const r = run(withSet(loadDoc('scenarios/trimcaching-small.yaml'), { 'delivery.holds_base': 0.5 }), { outDir: dir });
+    const rs = rows(dir);
+    // Before: 623 rows, 30 of them 0 bytes and all hits.
+    expect(rs.filter((x) => Number(x['bytes']) === 0)).toHaveLength(0);
+    expect(rs.length + r.metrics.downloads_already_held!).toBe(623);
+    expect(r.metrics.downloads_already_held).toBeGreaterThan(0);
   });
 });

@@ -7,7 +7,7 @@
 import type { Engine, EventTarget } from '../../engine/engine.ts';
 import type { NetworkService } from '../../network/api.ts';
 import type { BlockCatalog } from '../blocks.ts';
-import { ProductDemand, RateReach, type PlacementInput, type PlacementOptions, type PlacementPolicy, type PlacementResult } from '../placement/common.ts';
+import { ProductDemand, RateReach, StackedDemand, type PlacementInput, type PlacementOptions, type PlacementPolicy, type PlacementResult } from '../placement/common.ts';
 import type { Fetcher } from './fetch.ts';
 import type { BlockStores } from './store.ts';
 
@@ -18,16 +18,18 @@ export interface ReachOptions {
   deadline_s: number;
   /** Share of the peak rate a download is assumed to get. */
   rate_share: number;
-  /** Probability that a user already holds the shared (base) blocks. */
+  /** Probability that a user already holds its base (the base's shared blocks), per base model. */
   holds_base: number;
 }
 
 /**
  * The placement problem for the world now: demand = activity x popularity,
- * reach from current peak rates. With 0 < holds_base < 1 the hit ratio is the
+ * reach from current peak rates. With holds_base > 0 the hit ratio is the
  * expectation over a user lacking the base (downloads the whole model) and
- * holding it (downloads only the blocks no other model shares): each user
- * appears once per case, with its demand split (1 - holds_base, holds_base).
+ * holding it (downloads the model minus the base's shared blocks, `held`):
+ * each user appears once per case, with its demand split (1 - holds_base,
+ * holds_base). A user holding a model whole (the base itself) never requests
+ * it (delivery makes no request), so that case gives such models no demand.
  */
 export function placementInput(
   net: NetworkService,
@@ -44,28 +46,41 @@ export function placementInput(
     for (let n = 0; n < N; n++) if (net.distance(k, n) <= opts.range_m) rate[k * N + n] = net.peakRateDown(n, k) * opts.rate_share;
   }
   const full = Float64Array.from(catalog.models, (m) => m.size_bytes);
-  // A user holding the base skips the shared blocks.
-  const specific = Float64Array.from(catalog.models, (m, i) => m.size_bytes - catalog.sharedBytes(i));
   const deadline = Math.max(opts.deadline_s - net.radioLatency_s(), 1e-9);
   const hb = opts.holds_base;
-  if (hb <= 0 || hb >= 1) {
+  if (hb <= 0) {
     return {
       catalog,
       capacity_bytes,
       demand: new ProductDemand(activity, popularity),
-      reach: new RateReach({ users: K, servers: N, rate_bps: rate, download_bytes: hb >= 1 ? specific : full, deadline_s: deadline }),
+      reach: new RateReach({ users: K, servers: N, rate_bps: rate, download_bytes: full, deadline_s: deadline }),
     };
   }
-  const split = new Float64Array(2 * K);
-  for (let k = 0; k < K; k++) {
-    split[k] = (1 - hb) * activity[k]!;
-    split[K + k] = hb * activity[k]!;
+  // A user holding the base skips its blocks, and asks for no model it holds whole.
+  const rest = Float64Array.from(catalog.models, (m) => m.size_bytes - m.held_bytes);
+  const heldPop = Float64Array.from(popularity, (p, i) => (catalog.models[i]!.held.length === catalog.models[i]!.blocks.length ? 0 : p));
+  if (hb >= 1) {
+    return {
+      catalog,
+      capacity_bytes,
+      demand: new ProductDemand(activity, heldPop),
+      reach: new RateReach({ users: K, servers: N, rate_bps: rate, download_bytes: rest, deadline_s: deadline }),
+    };
   }
   return {
     catalog,
     capacity_bytes,
-    demand: new ProductDemand(split, popularity),
-    reach: new RateReach({ users: K, servers: N, rate_bps: rate, download_bytes: full, held_bytes: specific, deadline_s: deadline }),
+    demand: new StackedDemand(
+      new ProductDemand(
+        activity.map((a) => (1 - hb) * a),
+        popularity,
+      ),
+      new ProductDemand(
+        activity.map((a) => hb * a),
+        heldPop,
+      ),
+    ),
+    reach: new RateReach({ users: K, servers: N, rate_bps: rate, download_bytes: full, held_bytes: rest, deadline_s: deadline }),
   };
 }
 

@@ -70,6 +70,30 @@ export class ProductDemand implements Demand {
   }
 }
 
+/** Two populations of users stacked: users 0..a.users-1 are `a`'s, the next ones `b`'s. */
+export class StackedDemand implements Demand {
+  readonly users: number;
+  readonly models: number;
+  private readonly split: number;
+  private readonly sum: number;
+  constructor(
+    private readonly a: Demand,
+    private readonly b: Demand,
+  ) {
+    if (a.models !== b.models) throw new Error(`StackedDemand: ${a.models} and ${b.models} models`);
+    this.split = a.users;
+    this.users = a.users + b.users;
+    this.models = a.models;
+    this.sum = a.total() + b.total();
+  }
+  weight(k: number, i: number): number {
+    return k < this.split ? this.a.weight(k, i) : this.b.weight(k - this.split, i);
+  }
+  total(): number {
+    return this.sum;
+  }
+}
+
 /** Zipf popularity over `n` items ranked in index order: p_i proportional to 1 / (i + 1)^s, summing to 1. */
 export function zipf(n: number, s: number): Float64Array {
   const p = new Float64Array(n);
@@ -95,7 +119,7 @@ export interface Reach {
  *
  * With `held_bytes`, every user appears twice: user k as it is (it downloads
  * `download_bytes[i]`), and user `users + k`, the same user when it already
- * holds the shared blocks (it downloads `held_bytes[i]` <= `download_bytes[i]`).
+ * holds its base (it downloads `held_bytes[i]` <= `download_bytes[i]`).
  * Demand weights over the 2 x users split each user's demand between the two
  * cases, so the hit ratio is the expectation over them. The answer is still one
  * view: per server the users are laid out by rate descending for the first case
@@ -347,14 +371,15 @@ export interface BlockGroups {
   readonly modelSize: Float64Array;
 }
 
-export function blockGroups(catalog: BlockCatalog): BlockGroups {
+/** `split`: blocks with the same model set but different `split(block)` go to different groups. */
+export function blockGroups(catalog: BlockCatalog, split?: (block: number) => string): BlockGroups {
   const byKey = new Map<string, number>();
   const blocks: number[][] = [];
   const models: Int32Array[] = [];
   const sizes: number[] = [];
   catalog.blocks.forEach((b, idx) => {
     if (b.models.length === 0) return;
-    const key = b.models.join(',');
+    const key = split === undefined ? b.models.join(',') : `${b.models.join(',')}|${split(idx)}`;
     let g = byKey.get(key);
     if (g === undefined) {
       g = blocks.length;

@@ -15,7 +15,8 @@
  *   is keyed by the best ratio of it plus the siblings the base unlocks (one
  *   heap entry per server and set of shared blocks);
  * - the better of the gain-per-byte and plain-gain greedy is kept (the usual
- *   safeguard of budgeted greedy);
+ *   safeguard of budgeted greedy), and with the look-ahead the plain paper
+ *   greedy is a candidate too (so gen-plus is never below gen);
  * - a best-response local search over servers (never lowers the hit ratio).
  *
  * Laziness: gains only fall (other servers cover users); costs fall only when a
@@ -447,30 +448,50 @@ export function greedySettings(input: PlacementInput, opts: PlacementOptions, pl
  * plain gain and keeps the better placement: gain-per-byte alone can be
  * arbitrarily bad when one large, valuable model is crowded out by small ones,
  * and the better of the two is the standard fix for budgeted submodular
- * maximization (Khuller, Moss, Naor 1999).
+ * maximization (Khuller, Moss, Naor 1999). With the look-ahead it also runs the
+ * plain paper greedy (gain per byte, no look-ahead) and keeps it when better:
+ * the look-ahead's bundle keys are a heuristic that can lose to it, and the
+ * local search never lowers the start, so trimcaching-gen-plus is never below
+ * trimcaching-gen.
  */
 function runGreedy(policy: string, input: PlacementInput, sharing: boolean, opts: PlacementOptions, plus: boolean): PlacementResult {
   const set = greedySettings(input, opts, plus);
   const byRatio = greedyPlacement(input, { sharing, key: 'ratio', lookahead: set.lookahead });
   const hr = hitRatio(input, byRatio);
   let best = byRatio;
+  let greedy = hr;
+  let rule = 'gain-per-byte';
   let hg = Number.NaN;
   if (set.best_of_gain) {
     const byGain = greedyPlacement(input, { sharing, key: 'gain', lookahead: set.lookahead });
     hg = hitRatio(input, byGain);
-    if (hg > hr) best = byGain;
+    if (hg > greedy) {
+      best = byGain;
+      greedy = hg;
+      rule = 'gain';
+    }
   }
-  const greedy = best === byRatio ? hr : hg;
+  let hp = Number.NaN;
+  if (set.lookahead) {
+    const plain = greedyPlacement(input, { sharing, key: 'ratio', lookahead: false });
+    hp = hitRatio(input, plain);
+    if (hp > greedy) {
+      best = plain;
+      greedy = hp;
+      rule = 'gain-per-byte-plain';
+    }
+  }
   const models =
     set.local_search_rounds > 0
       ? improveByServer(input, best, sharing, set.local_search_rounds, set.local_search_seeds, set.local_search_exact_groups, set.lookahead)
       : best;
   return finishResult(policy, input, models, {
-    rule: best === byRatio ? 'gain-per-byte' : 'gain',
+    rule,
     lookahead: set.lookahead ? 1 : 0,
     local_search_rounds: set.local_search_rounds,
     ratio_objective: hr,
     ...(set.best_of_gain ? { gain_objective: hg } : {}),
+    ...(set.lookahead ? { plain_objective: hp } : {}),
     greedy_objective: greedy,
   });
 }

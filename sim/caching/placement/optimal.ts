@@ -17,7 +17,8 @@
  * gives the same placement on any machine and under any load (the WASM build is
  * single-threaded). Stopping at the node limit keeps the best placement found,
  * with `meta.proven` 0 and the relative gap to the proven bound; the caller
- * warns. The wall-clock `time_limit` is only a safety net: reaching it is an
+ * warns. So does stopping within a non-zero `mip_gap`: proven means a gap of
+ * zero (within `PROOF_ABS_GAP`). The wall-clock `time_limit` is only a safety net: reaching it is an
  * error, since what the solver would have found by then depends on the machine.
  */
 import type { Highs } from 'highs';
@@ -130,6 +131,12 @@ export function placementLp(input: PlacementInput): { lp: string; x: Map<string,
   return { lp, x };
 }
 
+/**
+ * Absolute gap on the hit ratio (in [0, 1]) within which a solution counts as
+ * proven optimal: HiGHS's default `mip_abs_gap`, set explicitly so the two agree.
+ */
+export const PROOF_ABS_GAP = 1e-6;
+
 /** Default branch-and-bound node limit of `optimal`. */
 export const DEFAULT_NODE_LIMIT = 100_000;
 /** Default wall-clock safety net of `optimal`, s. */
@@ -153,6 +160,7 @@ export const optimal: PlacementPolicy = {
         time_limit: timeLimit,
         mip_max_nodes: nodeLimit,
         mip_rel_gap: opts.mip_gap ?? 0,
+        mip_abs_gap: PROOF_ABS_GAP,
         mip_feasibility_tolerance: 1e-9,
         primal_feasibility_tolerance: 1e-9,
         random_seed: 0,
@@ -166,9 +174,8 @@ export const optimal: PlacementPolicy = {
             'raise time_limit, or use trimcaching-gen',
         );
       }
-      const proven = status === codes.optimal;
       // A node limit ends the search with status "solution limit"; the incumbent stands.
-      if (!proven && status !== codes.solutionLimit) {
+      if (status !== codes.optimal && status !== codes.solutionLimit) {
         throw new Error(`optimal: HiGHS ended with model status ${status} (${statusName(status)})`);
       }
       if (Number(model.info.get('primal_solution_status')) !== 2) {
@@ -183,9 +190,13 @@ export const optimal: PlacementPolicy = {
       }
       const bound = Number(model.info.get('mip_dual_bound'));
       const objective = model.getObjectiveValue();
+      // Status "optimal" also means "within the requested mip_gap": proven only when the gap is
+      // zero within the solver's tolerance.
+      const proven = status === codes.optimal && bound - objective <= PROOF_ABS_GAP;
       return finishResult('optimal', input, models, {
         status: statusName(status),
         proven: proven ? 1 : 0,
+        mip_gap_requested: opts.mip_gap ?? 0,
         // Relative gap between the placement and the proven upper bound on the hit ratio.
         mip_gap: proven ? Math.max(0, relGap(objective, bound)) : relGap(objective, bound),
         bound,
