@@ -73,12 +73,13 @@ export const placementOptionsSchema = z.strictObject({
     .number()
     .int()
     .min(1)
+    .max(2_147_483_647)
     .default(100_000)
-    .describe('optimal: branch-and-bound node limit; the search stops there with the best placement found (same on every machine), reported as not proven optimal with its gap'),
+    .describe('optimal: branch-and-bound node limit (at most 2^31 - 1, the solver\'s integer option); the search stops there with the best placement found (same on every machine), reported as not proven optimal with its gap'),
   time_limit: quantity('time', { gt: 0 })
     .prefault('600 s')
     .describe('optimal: wall-clock safety net; reaching it before the node limit is an error (a placement cut off by time would depend on the machine)'),
-  mip_gap: z.number().min(0).default(0).describe('optimal: relative MIP gap at which the solver stops; above 0 the placement is reported as not proven optimal unless the gap closed'),
+  mip_gap: z.number().min(0).max(1).default(0).describe('optimal: relative MIP gap at which the solver stops; above 0 the placement is reported as not proven optimal unless the gap closed'),
   lookahead: z
     .boolean()
     .optional()
@@ -91,20 +92,23 @@ export const placementOptionsSchema = z.strictObject({
     .number()
     .int()
     .min(0)
+    .max(1000)
     .optional()
     .describe('trimcaching-gen, independent: best-response sweeps over the servers after the greedy (default 0; trimcaching-gen-plus: 2 up to 20,000 server x model pairs, else 1)'),
   local_search_seeds: z
     .number()
     .int()
     .min(0)
+    .max(10_000)
     .optional()
     .describe('local search: families tried as first choice per server (default 0; trimcaching-gen-plus: 8 up to 20,000 pairs)'),
   local_search_exact_groups: z
     .number()
     .int()
     .min(0)
+    .max(24)
     .optional()
-    .describe('local search: most shared block groups for the exact per-server best response (default 0 = off; trimcaching-gen-plus: 10 up to 20,000 pairs)'),
+    .describe('local search: most shared block groups for the exact per-server best response, 2^n subsets each, at most 24 (default 0 = off; trimcaching-gen-plus: 10 up to 20,000 pairs)'),
 });
 
 export type PlacementOptionsSpec = z.output<typeof placementOptionsSchema>;

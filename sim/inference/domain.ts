@@ -108,6 +108,8 @@ function registerMetrics(world: World, sim: InferenceSim): void {
   const total = () => sim.completed + sim.rejected;
   r.metric('requests_completed', () => sim.completed);
   r.metric('requests_rejected', () => sim.rejected);
+  // still being served at the horizon (a transfer waiting out of coverage, a long queue): neither completed nor rejected
+  r.metric('requests_in_flight', () => sim.req.live);
   r.metric('rejected_ratio', () => (total() > 0 ? sim.rejected / total() : 0));
   for (const why of REJECT_REASONS) r.metric(`rejected_${why.replace(/-/g, '_')}`, () => sim.rejectedBy.get(why) ?? 0);
   r.metric('ttft_p50_s', () => sim.ttft.quantile(0.5));

@@ -18,6 +18,8 @@ export type RequestStore = { [K in IntField]: Int32Array } & { [K in FloatField]
   alloc(): number;
   free(slot: number): void;
   readonly capacity: number;
+  /** Slots in use: requests arrived and neither finished nor rejected. */
+  readonly live: number;
 };
 
 export function createRequestStore(initial = 1024): RequestStore {
@@ -42,6 +44,7 @@ export function createRequestStore(initial = 1024): RequestStore {
   };
   const store = s as unknown as RequestStore;
   Object.defineProperty(store, 'capacity', { get: () => cap });
+  Object.defineProperty(store, 'live', { get: () => used - freeList.length });
   (store as { alloc: () => number }).alloc = () => {
     const f = freeList.pop();
     if (f !== undefined) return f;

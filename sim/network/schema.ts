@@ -23,7 +23,7 @@ export const serversSchema = z.strictObject({
   layout: z.enum(['grid', 'list', 'ppp']).prefault('grid').describe('grid: a square grid over the area; list: `positions`; ppp: Poisson point process with `density`'),
   count: z.number().int().min(1).max(100_000).optional().describe(`number of base stations with edge servers (grid; default ${DEFAULT_SERVER_COUNT}); at most 100 000. With layout: list it is the number of positions, and if given must match it`),
   positions: positions.optional().describe('list layout: server positions in metres'),
-  density: quantity('rate', { gt: 0 }).optional().describe('ppp layout: servers per square metre (given as a number)'),
+  density: z.number().gt(0).optional().describe('ppp layout: mean servers per square metre, a plain number (1e-5 = 10 per km²); default count / area²'),
   device: deviceId().prefault('l4').describe('hardware profile id of each edge server (see `mei-sim list profiles`)'),
   storage: quantity('bytes', { min: 0 }).prefault('1 TB').describe('model cache storage per server'),
   bandwidth: quantity('frequency', { gt: 0 }).prefault('20 MHz').describe('cell bandwidth'),
@@ -32,6 +32,7 @@ export const serversSchema = z.strictObject({
 }).superRefine((s, ctx) => {
   listChecks(s.layout === 'list', 'layout: list', s.count, s.positions, ctx);
   if (s.density !== undefined && s.layout !== 'ppp') ctx.addIssue({ code: 'custom', path: ['density'], message: `density applies to layout: ppp; this layout is ${s.layout}` });
+  if (s.density !== undefined && s.count !== undefined) ctx.addIssue({ code: 'custom', path: ['count'], message: 'give count (the mean number of servers) or density, not both: with density, count would be ignored' });
 });
 
 export const usersSchema = z.strictObject({
@@ -96,6 +97,11 @@ export const topologySchema = z.strictObject({
   channel: channelSchema.prefault({}),
   radio: radioSchema.prefault({}),
   backhaul: backhaulSchema.prefault({}),
+}).superRefine((t, ctx) => {
+  const d = t.servers.density;
+  if (d !== undefined && d * t.area * t.area > 100_000) {
+    ctx.addIssue({ code: 'custom', path: ['servers', 'density'], message: `expected at most 100 000 servers on average over the area; ${d} per m² over ${t.area} m x ${t.area} m is ${(d * t.area * t.area).toExponential(2)}` });
+  }
 });
 
 export type TopologySpec = z.output<typeof topologySchema>;

@@ -110,7 +110,9 @@ function setIn(obj: Plain, path: Path, value: unknown): void {
   if (path.length > 1 && last === variantKeyAt(path.slice(0, -1)) && parent[last] !== value) {
     for (const key of Object.keys(parent)) delete parent[key];
   }
-  parent[last] = value;
+  // `--set a.b=null` removes the key (back to its default, or left out), since no scenario key takes null.
+  if (value === null) delete parent[last];
+  else parent[last] = value;
 }
 
 function canonical(v: unknown): string {
@@ -160,8 +162,13 @@ export function issuesToError(issues: z.core.$ZodIssue[], schema: z.ZodType, whe
       const allowed = keysAt(schema, path);
       return iss.keys
         .map((k) => {
-          const hint = closest(k, allowed);
           const full = [...path, k];
+          // A key of another variant of a union (a cut's `layer` under mode: min-latency)
+          const disc = discriminatorAt(schema, path);
+          if (allowed.includes(k) && disc !== undefined) {
+            return `${where(full)}: ${formatPath(full)}: "${k}" belongs to another ${disc} than ${JSON.stringify(valueAt(raw, [...path, disc]))}; drop it or change ${disc}`;
+          }
+          const hint = closest(k, allowed);
           return `${where(full)}: ${formatPath(full)}: unknown key "${k}"${hint ? `; did you mean "${hint}"?` : ''} (expected one of: ${allowed.join(', ')})`;
         })
         .join('\n');
@@ -204,7 +211,11 @@ export function loadScenario(file: string | undefined, opts: LoadOptions = {}): 
   const ext = sets.find((x) => String(x.path[0]) === 'extends');
   if (ext) throw new InputError(`${ext.label}: extends is read from the scenario file before any --set; write it in the file`);
   if (opts.seed !== undefined) sets.push({ label: `--seed ${opts.seed}`, path: ['seed'], value: opts.seed });
-  for (const s of sets) setIn(merged, s.path, s.value);
+  // A union's discriminator (pathloss.model=log-distance) goes first, so the fields given beside it
+  // (pathloss.pl0=40) land in the new variant whatever the order on the command line.
+  const isVariant = (x: { path: Path }) => x.path.length > 1 && x.path[x.path.length - 1] === variantKeyAt(x.path.slice(0, -1));
+  const ordered = [...sets.filter(isVariant), ...sets.filter((x) => !isVariant(x))];
+  for (const s of ordered) setIn(merged, s.path, s.value);
   const where = locator(chain, sets);
   const result = scenarioSchema.safeParse(merged);
   if (!result.success) throw issuesToError(result.error.issues, scenarioSchema, where, merged);

@@ -7,6 +7,10 @@ import { trainingSchema } from '../training/schema.ts';
 import { quantity } from '../common/units.ts';
 import { loadProfile } from '../hardware/profiles.ts';
 import { getModel } from '../workload/catalog.ts';
+import { storedWeightBits, unitCtx } from '../hardware/predict.ts';
+import { RuntimeTargetError } from '../hardware/roofline.ts';
+import type { UnitName } from '../hardware/profile-schema.ts';
+import { pickUnit } from '../edge/site.ts';
 
 /**
  * The root scenario schema. Each domain contributes its section; unknown keys
@@ -25,7 +29,7 @@ export const scenarioSchema = z.strictObject({
   extends: z.union([z.string(), z.array(z.string())]).optional().describe('file(s) this scenario overrides, relative to it'),
   seed: z.number().int().min(0).default(1).describe('master seed; every random stream derives from it'),
   duration: quantity('time', { gt: 0 }).describe('simulated horizon'),
-  warmup: quantity('time', { min: 0 }).default(0).describe('statistics ignore requests that finish before this time'),
+  warmup: quantity('time', { min: 0 }).default(0).describe('statistics ignore what happens before it: inference requests that finish before it, model downloads that arrive before it, storage use before it (training counts every round)'),
   topology: topologySchema.optional().describe('base stations, edge servers and users'),
   caching: cachingSchema.optional().describe('edge model caching with parameter sharing: catalog, placement, replacement, demand'),
   delivery: deliverySchema.optional().describe('model downloads: unicast or multicast delivery (needs caching)'),
@@ -71,6 +75,36 @@ export const scenarioSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', path: ['inference', 'split', 'tail_layers'], message: `expected at most ${layers - 2} for ${t} (${layers} blocks: at least one stays at the head on the device and one runs on the server); got ${inf.split.tail_layers}` });
         break;
       }
+    }
+  }
+  // Every unit that will run the model must have a datapath for its weights and run its runtime
+  // (an int8-only DSP refuses 16-bit weights): checked here so validate and run agree, at the key's line.
+  if (inf !== undefined && sc.topology !== undefined) {
+    const check = (device: string, unit: UnitName, runtime: string | undefined, bits: number, path: (string | number)[]) => {
+      try {
+        unitCtx(device, unit, runtime, storedWeightBits(device, unit, bits));
+      } catch (e) {
+        if (e instanceof RangeError || e instanceof RuntimeTargetError) ctx.addIssue({ code: 'custom', path, message: e.message.includes(device) ? e.message : `${device} ${unit}: ${e.message}` });
+        else throw e;
+      }
+    };
+    // unknown ids are reported by their own fields; check only the devices that exist
+    const known = (id: string) => {
+      try {
+        loadProfile(id);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (inf.mode !== 'edge') {
+      const phones = inf.devices?.map((d) => ({ device: d.device, unit: d.unit ?? inf.device.unit, runtime: d.runtime ?? inf.device.runtime })) ?? [{ device: sc.topology.users.device, unit: inf.device.unit, runtime: inf.device.runtime }];
+      for (const p of phones) if (known(p.device)) check(p.device, pickUnit(p.device, p.unit), p.runtime, inf.device.weight_bits, ['inference', 'device', 'weight_bits']);
+    }
+    const sdev = sc.topology.servers.device;
+    if (known(sdev)) {
+      const sunit = inf.server.unit ?? pickUnit(sdev);
+      if (Object.keys(loadProfile(sdev).units).includes(sunit)) check(sdev, sunit, inf.server.runtime, inf.weight_bits, ['inference', 'weight_bits']);
     }
   }
   // An explicit server unit must exist on the server device (left out, the server takes its gpu, else npu, cpu, dsp).

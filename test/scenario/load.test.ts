@@ -136,6 +136,36 @@ describe('scenario loading', () => {
     expect(() => loadScenario(undefined, { set: ['extends=other.yaml'] })).toThrow(/--set extends=other\.yaml: extends is read from the scenario file/);
   });
 
+  it('new input checks: variant keys, --set order and null, density, solver and search bounds, weight widths a unit cannot run', () => {
+    const d = tempDir();
+    const write = (name: string, yaml: string) => {
+      writeFileSync(join(d, `${name}.yaml`), yaml);
+      return join(d, `${name}.yaml`);
+    };
+    // a key of another variant says so (it said: unknown key "layer"; did you mean "layer"?)
+    const layer = write('layer', `extends: ${join(ROOT, 'scenarios/training-schemes.yaml')}\ntraining:\n  split:\n    cut: { mode: min-latency, layer: 3 }\n`);
+    expect(() => loadScenario(layer)).toThrow(/training\.split\.cut\.layer: "layer" belongs to another mode than "min-latency"; drop it or change mode/);
+    // a discriminator --set lands first, whatever the order
+    const pl = ['topology.channel.pathloss.pl0=40', 'topology.channel.pathloss.exponent=3', 'topology.channel.pathloss.model=log-distance'];
+    expect(loadScenario(undefined, { set: pl }).scenario.topology!.channel.pathloss).toMatchObject({ model: 'log-distance', pl0: 40, exponent: 3 });
+    // =null removes a field
+    const listed = loadScenario(undefined, { set: ['topology.servers.count=null', 'topology.servers.layout=list', 'topology.servers.positions=[[0, 0], [100, 100]]'] });
+    expect(listed.scenario.topology!.servers.count).toBeUndefined();
+    // density is per m², a plain number, not both with count, and bounded
+    expect(() => loadScenario(undefined, { set: ['topology.servers={layout: ppp, density: 1 /min}'] })).toThrow(/density: expected number/);
+    expect(() => loadScenario(undefined, { set: ['topology.servers={layout: ppp, density: 1}'] })).toThrow(/at most 100 000 servers on average/);
+    expect(() => loadScenario(undefined, { set: ['topology.servers={layout: ppp, density: 1e-6, count: 5}'] })).toThrow(/give count .* or density, not both/);
+    // solver and search bounds (node_limit above 2^31 - 1 was an opaque HiGHS error; 30 exact groups hung)
+    const small = join(ROOT, 'scenarios/trimcaching-small.yaml');
+    expect(() => loadScenario(small, { set: ['caching.placement_options.node_limit=3000000000'] })).toThrow(/node_limit: Too big/);
+    expect(() => loadScenario(small, { set: ['caching.placement_options.local_search_exact_groups=30'] })).toThrow(/local_search_exact_groups: Too big/);
+    // an option of the greedy given to another policy is refused, not ignored
+    expect(() => loadScenario(small, { set: ['caching.placement=optimal', 'caching.placement_options.lookahead=true'] })).toThrow(/placement_options\.lookahead: applies to trimcaching-gen, trimcaching-gen-plus, independent; placement optimal would ignore it/);
+    // 16-bit weights on an int8-only phone unit: refused at load time at its line (validate said ok, run exited 1)
+    const dsp = write('dsp', `extends: ${join(ROOT, 'scenarios/quickstart.yaml')}\ninference:\n  mode: on-device\n  model: llama-3.2-1b\n  device: { unit: dsp, weight_bits: 16 }\ntopology:\n  users: { device: snapdragon-865 }\n`);
+    expect(() => loadScenario(dsp)).toThrow(/dsp\.yaml:5:.*inference\.device\.weight_bits: snapdragon-865 dsp has no float datapath/);
+  });
+
   it('deep-merges mappings and replaces lists', () => {
     expect(deepMerge({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] } });
   });

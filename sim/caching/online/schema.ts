@@ -89,6 +89,15 @@ export const cachingSchema = z.strictObject({
     .describe('periodic re-placement; new blocks travel over the backhaul from the nearest holder or the cloud'),
   demand: demandSchema.prefault({}),
   report_period: quantity('time', { gt: 0 }).prefault('60 s').describe('period of the rows of servers.csv'),
+}).superRefine((c, ctx) => {
+  // The greedy's options (unset by default) only mean something to the greedy policies.
+  const greedy = ['trimcaching-gen', 'trimcaching-gen-plus', 'independent'];
+  const o = c.placement_options as Record<string, unknown>;
+  for (const k of ['lookahead', 'best_of_gain', 'local_search_rounds', 'local_search_seeds', 'local_search_exact_groups']) {
+    if (o[k] !== undefined && !greedy.includes(c.placement)) {
+      ctx.addIssue({ code: 'custom', path: ['placement_options', k], message: `applies to ${greedy.join(', ')}; placement ${c.placement} would ignore it` });
+    }
+  }
 });
 
 export type CachingSpec = z.output<typeof cachingSchema>;

@@ -5,7 +5,7 @@ import { ecdf, roofline, timeline, type VlSpec } from '../../../analysis/plot/ki
 import { renderSpec } from '../../../analysis/plot/render.ts';
 import { folderKind, folderView, readSweepFolder } from '../../../analysis/sweep/folder.ts';
 import { checkPlotNames, summarizeRuns, sweepCharts, unknownNameMessage } from '../../../analysis/sweep/outputs.ts';
-import { defaultPrecision, cachedDecodeOps, cachedPrefillOps } from '../../hardware/predict.ts';
+import { asInputError, cachedDecodeOps, cachedPrefillOps, defaultPrecision, storedWeightBits, unitCtx } from '../../hardware/predict.ts';
 import { loadProfile } from '../../hardware/profiles.ts';
 import { UNIT_NAMES, type UnitName } from '../../hardware/profile-schema.ts';
 import { InputError } from '../../common/errors.ts';
@@ -54,7 +54,10 @@ export function rooflineSpec(device: string, unitName: string | undefined, model
   const points: { label: string; intensity_flop_per_byte: number; flops_per_s: number; series: string }[] = [];
   if (model !== undefined) {
     const arch = getModel(model);
-    const p = defaultPrecision(weightBits);
+    // the width the unit holds, and refused where the unit has no datapath for it (as `mei-sim roofline`)
+    const bits = asInputError(() => storedWeightBits(device, unit, weightBits));
+    asInputError(() => unitCtx(device, unit, undefined, bits));
+    const p = defaultPrecision(bits);
     // weight-only quantization still computes in fp16 (dequantize, then fp16 matmuls)
     const top = u.peak.fp16?.value ?? Math.max(...peaks.map((x) => x.flops_per_s));
     const place = (ops: Op[], series: string) => {
@@ -87,7 +90,7 @@ export const plotCommand: CommandModule<object, PlotArgs> = {
       .option('log-y', { type: 'boolean', default: false })
       .option('title', { type: 'string' })
       .option('out', { type: 'string', describe: 'output path without extension (default <dir>/plots/<kind>-<y>); without --kind, the folder for the standard plots (default <dir>/plots)' })
-      .option('device', { type: 'string', describe: 'roofline: hardware profile id (mei-sim list devices)' })
+      .option('device', { type: 'string', describe: 'roofline: hardware profile id (mei-sim list profiles)' })
       .option('unit', { type: 'string', describe: 'roofline: cpu, gpu, npu or dsp (default: the first accelerator)' })
       .option('model', { type: 'string', describe: 'roofline: place this model\'s prefill and decode operators' })
       .option('weight-bits', { type: 'number', default: 16, describe: 'roofline: weight precision of the model' })

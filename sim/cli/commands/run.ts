@@ -24,7 +24,7 @@ interface RunArgs {
 export function scenarioOptions<T>(y: Argv<T>) {
   return y
     .option('seed', { type: 'number', describe: "override the scenario's seed" })
-    .option('set', { type: 'string', array: true, describe: 'override a field: --set a.b.c=value (repeatable; value is YAML)' });
+    .option('set', { type: 'string', array: true, describe: 'override a field: --set a.b.c=value (repeatable; value is YAML; =null removes the field)' });
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
