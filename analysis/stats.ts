@@ -109,7 +109,13 @@ export function paired(a: readonly number[], b: readonly number[]): Paired {
   }
   const n = d.length;
   if (n === 0) {
-    return { n, mean_a: NaN, mean_b: NaN, mean_diff: NaN, rel_diff: NaN, sd_diff: NaN, ci95_lo: NaN, ci95_hi: NaN, t: NaN, p_value: NaN, win_rate: NaN };
+    // No pair to compare (one side does not report the metric, e.g. placement_proven_optimal of optimal
+    // only): each side's own mean where it has values, no difference.
+    const own = (v: readonly number[]) => {
+      const f = v.filter(Number.isFinite);
+      return f.length > 0 ? mean(f) : NaN;
+    };
+    return { n, mean_a: own(a), mean_b: own(b), mean_diff: NaN, rel_diff: NaN, sd_diff: NaN, ci95_lo: NaN, ci95_hi: NaN, t: NaN, p_value: NaN, win_rate: NaN };
   }
   const mean_a = mean(xa);
   const mean_b = mean(xb);

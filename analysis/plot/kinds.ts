@@ -14,8 +14,8 @@ export const FONT_FAMILY = 'DejaVu Sans';
 
 export interface CommonOptions {
   title?: string;
-  /** A line under the title (e.g. which points average fewer runs). */
-  subtitle?: string;
+  /** Lines under the title (e.g. which points average fewer runs). */
+  subtitle?: string | string[];
   width?: number;
   height?: number;
 }

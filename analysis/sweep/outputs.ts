@@ -175,12 +175,13 @@ export function sweepCharts(summary: readonly AggregateRow[], info: SweepInfo, p
  * Points whose mean leaves runs out (the metric had no finite value in them: e.g. no training round
  * finished in the horizon), said under the title, since such a point and its neighbours average different runs.
  */
-export function partialNote(rows: readonly Row[], x: string, series: string | undefined): string | undefined {
-  const partial = rows.filter((r) => Number(r.n_nonfinite) > 0);
+export function partialNote(rows: readonly Row[], x: string, series: string | undefined): string[] | undefined {
+  // Points with no value at all are not drawn (a policy that does not report the metric); those with some are.
+  const partial = rows.filter((r) => Number(r.n) > 0 && Number(r.n_nonfinite) > 0);
   if (partial.length === 0) return undefined;
-  const shown = partial.slice(0, 3).map((r) => `${series !== undefined ? `${cellText(r[series])} ` : ''}at ${x} = ${cellText(r[x])}: ${Number(r.n)} of ${Number(r.n) + Number(r.n_nonfinite)}`);
-  const more = partial.length > shown.length ? `, and ${partial.length - shown.length} more` : '';
-  return `Runs without a value left out of ${partial.length === 1 ? 'a point' : `${partial.length} points`} (${shown.join('; ')}${more}); see n_nonfinite in summary.csv`;
+  const shown = partial.slice(0, 3).map((r) => `${series !== undefined ? `${cellText(r[series])} ` : ''}at ${x} = ${cellText(r[x])}: ${Number(r.n)} of ${Number(r.n) + Number(r.n_nonfinite)} runs`);
+  const more = partial.length > shown.length ? [`and ${partial.length - shown.length} more (see n_nonfinite in summary.csv)`] : ['see n_nonfinite in summary.csv'];
+  return [`${partial.length === 1 ? 'A point averages' : `${partial.length} points average`} fewer runs (the others gave no value):`, ...shown, ...more];
 }
 
 /** Metrics with finite means that are not the same constant at every point (those make empty plots). */

@@ -100,6 +100,14 @@ describe('paired', () => {
     expect(shifted.win_rate).toBe(1);
   });
 
+  it('a metric one side does not report has no pair: each side keeps its own mean, the difference is NaN', () => {
+    const r = paired([1, 1, 1], [NaN, NaN, NaN]);
+    expect(r.n).toBe(0);
+    expect(r.mean_a).toBe(1);
+    expect(r.mean_b).toBeNaN();
+    expect(r.mean_diff).toBeNaN();
+  });
+
   it('pairing removes the common noise that an unpaired view would see', () => {
     const rng = seedrandom.alea('paired');
     const base = Array.from({ length: 20 }, () => 100 + 30 * normal(rng));

@@ -245,11 +245,13 @@ describe('points that average fewer runs', () => {
     const row = (policy: string, x: number, n: number, nn: number) => ({ metric: 'round_time_s', x, policy, n, n_nonfinite: nn, mean: 1, sd: 1, ci95_lo: 0.5, ci95_hi: 3, half_width: 2, p05: 0.2, p50: 1, p95: 2 });
     const info = { parameters: ['x'], policy_column: 'policy' };
     const plot = { kind: 'line' as const, x: 'x', y: 'round_time_s', series: 'policy', log_x: false, log_y: false };
-    const title = (rows: ReturnType<typeof row>[]) => sweepCharts(rows, info, [plot])[0]!.spec.title as { text: string; subtitle: string } | string;
+    const title = (rows: ReturnType<typeof row>[]) => sweepCharts(rows, info, [plot])[0]!.spec.title as { text: string; subtitle: string[] } | string;
     expect(title([row('fl', 1, 5, 0), row('sl', 1, 5, 0)])).toBe('round time (s) vs x');
     const t = title([row('fl', 1, 5, 0), row('sl', 1, 4, 1), row('sl', 2, 3, 2)]);
     expect(typeof t).toBe('object');
-    expect((t as { subtitle: string }).subtitle).toBe('Runs without a value left out of 2 points (sl at x = 1: 4 of 5; sl at x = 2: 3 of 5); see n_nonfinite in summary.csv');
+    expect((t as { subtitle: string[] }).subtitle).toEqual(['2 points average fewer runs (the others gave no value):', 'sl at x = 1: 4 of 5 runs', 'sl at x = 2: 3 of 5 runs', 'see n_nonfinite in summary.csv']);
+    // a policy that never reports the metric (n = 0 everywhere) is not a partial point
+    expect(title([row('fl', 1, 5, 0), row('optimal-only', 1, 0, 5)])).toBe('round time (s) vs x');
     // vega renders the subtitle (no exception, text in the SVG)
     const { renderSpec } = await import('../../analysis/plot/render.ts');
     const d = tempDir();
