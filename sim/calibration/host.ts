@@ -1,6 +1,7 @@
 /** Host facts for the report and the profile: CPU model, cores, caches, SIMD, memory, Node. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
+import { InputError } from '../common/errors.ts';
 
 export interface HostInfo {
   hostname: string;
@@ -98,6 +99,9 @@ export function hostInfo(): HostInfo {
 
 export function slug(s: string): string {
   return s
+    // accents off first (Ü -> u), so a name in a Latin script keeps its letters
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/\(r\)|\(tm\)/g, '')
     .replace(/[^a-z0-9.]+/g, '-')
@@ -105,6 +109,27 @@ export function slug(s: string): string {
     .replace(/-+/g, '-');
 }
 
+/** Longest profile id `--host-id` may give (the default id is cut to 60 characters). */
+export const HOST_ID_MAX = 64;
+
 export function defaultHostId(h: HostInfo): string {
   return slug(`${h.hostname}-${h.cpu_model}`).slice(0, 60) || 'host';
+}
+
+/**
+ * The profile id (and file name) for `--host-id`: the slug of the text (lower case, accents off,
+ * every other run of characters a '-'). Refused with an InputError, before anything is measured,
+ * when nothing of it is left (`___`, a name in a non-Latin script) or it is longer than
+ * HOST_ID_MAX; `note` is told the id when it differs from the text given.
+ */
+export function hostIdFrom(given: string, note: (m: string) => void = () => {}): string {
+  const id = slug(given);
+  if (id === '') {
+    throw new InputError(`calibrate: --host-id ${JSON.stringify(given)} has no letter or digit a profile id can use (ids are a-z, 0-9, '.' and '-'); give e.g. --host-id my-laptop`);
+  }
+  if (id.length > HOST_ID_MAX) {
+    throw new InputError(`calibrate: --host-id is ${id.length} characters as a profile id ("${id.slice(0, 24)}..."); give at most ${HOST_ID_MAX}`);
+  }
+  if (id !== given) note(`note: --host-id ${JSON.stringify(given)} is written as the profile id "${id}" (${id}.yaml)`);
+  return id;
 }

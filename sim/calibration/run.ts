@@ -7,11 +7,11 @@ import { KERNELS, type Impl, type KernelDef } from './kernels/suite.ts';
 import { fitModel, splitSizes, validate, type Model, type Point, type Validation } from './fit.ts';
 import { hostInfo, type HostInfo } from './host.ts';
 import { measure, type MeasureOptions, type Timing } from './measure.ts';
-import { runParallel, type ParallelResult } from './threads.ts';
+import { resolveThreads, runParallel, type ParallelResult } from './threads.ts';
 
 export interface CalibrateOptions {
   quick: boolean;
-  /** max worker threads (default: all cores) */
+  /** max worker threads (default: all logical CPUs; a whole number >= 1, lowered to the CPU count) */
   threads?: number;
   /** restrict to these kernels (tests) */
   kernels?: string[];
@@ -56,6 +56,8 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResu
   const t0 = process.hrtime.bigint();
   const log = opts.log ?? (() => {});
   const host = hostInfo();
+  // checked before anything is measured
+  const maxThreads = resolveThreads(opts.threads, host.cores, log);
   const mopts: MeasureOptions = opts.quick ? { warmup: 1, reps: 15, min_sample_s: 0.002 } : { warmup: 2, reps: 31, min_sample_s: 0.003 };
   let defs = KERNELS.filter((k) => !opts.quick || !QUICK_KERNELS_SKIP.has(k.name));
   if (opts.kernels) defs = defs.filter((k) => opts.kernels!.includes(k.name));
@@ -109,7 +111,6 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResu
 
   // multi-threaded runs: bandwidth past the LLC and GEMM compute, 1..N threads
   const parallel: CalibrationResult['parallel'] = [];
-  const maxThreads = Math.max(1, Math.min(opts.threads ?? host.cores, host.cores * 2));
   const llc = host.caches_bytes?.[host.caches_bytes.length - 1] ?? 32 * 2 ** 20;
   const threadCounts = opts.quick ? [...new Set([1, maxThreads])] : Array.from({ length: maxThreads }, (_, i) => i + 1);
   // many short synchronized rounds: on a shared machine the best round is the one nobody else ran in

@@ -3,6 +3,7 @@
  * times the wall-clock of each synchronized round: aggregate FLOP/s and bytes/s for N threads.
  */
 import { Worker } from 'node:worker_threads';
+import { InputError } from '../common/errors.ts';
 import type { Impl } from './kernels/suite.ts';
 import { summarize, type MeasureOptions, type Timing } from './measure.ts';
 
@@ -18,7 +19,27 @@ export interface ParallelResult extends Timing {
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 
+/**
+ * The most worker threads a calibration runs: `--threads` as given, all logical CPUs without it.
+ * A count that is not a whole number >= 1 is refused (InputError, exit 2); more threads than
+ * logical CPUs only time-slice the same cores, and the profile's `cores` is the count measured,
+ * so a larger count is lowered to the CPU count with a note (as `predict --threads` does).
+ */
+export function resolveThreads(requested: number | undefined, cpus: number, note: (m: string) => void = () => {}): number {
+  if (requested === undefined) return Math.max(1, cpus);
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new InputError(`calibrate: --threads must be a whole number >= 1 (got ${requested}); leave it out to use all ${cpus} logical CPUs`);
+  }
+  if (requested > cpus) {
+    note(`note: --threads ${requested} is more than the ${cpus} logical CPUs of this host; using ${cpus}`);
+    return Math.max(1, cpus);
+  }
+  return requested;
+}
+
 export async function runParallel(kernel: string, impl: Impl, size: number, threads: number, opts: MeasureOptions): Promise<ParallelResult> {
+  // a fractional count started ceil(threads) workers but waited for `threads` of them; NaN never finished
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`runParallel: threads must be a whole number >= 1 (got ${threads})`);
   const sab = new SharedArrayBuffer(16);
   const ctrl = new Int32Array(sab);
   const workers: Worker[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AGREE_TOLERANCE,
   bandwidthAt,
   fitLevels,
   fitModel,
@@ -40,9 +41,35 @@ describe('roofline fit on synthetic data with a known answer', () => {
     expect(v.rows.length).toBeGreaterThan(0);
     expect(v.mape).toBeLessThan(0.04);
     for (const r of v.rows) {
-      expect(r.bound_agrees).toBe(true);
+      expect(r.agrees).toBe(true);
       expect(r.bound).toBe(r.kernel === 'gemv_fp32' ? 'memory' : 'compute');
     }
+  });
+});
+
+describe('validation rows', () => {
+  it('"agrees" compares the prediction with the measured time (within the 15% target)', () => {
+    const pts = synth('calib-agree');
+    const m = fitModel(pts, CACHES);
+    const off = pts.map((p) => (p.split === 'holdout' && p.kernel === 'gemm_fp32' && p.impl === 'wasm' ? { ...p, time_s: 1.3 * p.time_s } : p));
+    const rows = validate(m, off, 'holdout').rows;
+    const slow = rows.filter((r) => r.kernel === 'gemm_fp32' && r.impl === 'wasm');
+    expect(slow.length).toBeGreaterThan(0);
+    // before: bound_agrees compared the bound with itself, always true
+    for (const r of slow) expect(r.agrees).toBe(false);
+    for (const r of rows.filter((r) => !(r.kernel === 'gemm_fp32' && r.impl === 'wasm'))) expect(r.agrees).toBe(true);
+    expect(AGREE_TOLERANCE).toBe(0.15);
+  });
+
+  it('an LLC too large for a DRAM plateau gets a DRAM level from the largest working set', () => {
+    const caches = [48 * KiB, 2 * MiB, 105 * MiB];
+    const lv = fitModel(synth('calib-llc'), caches).roofline.levels;
+    const dram = lv.find((l) => l.name === 'DRAM')!;
+    expect(dram.basis).toBe('largest working set');
+    expect(dram.lo_bytes).toBe(262144 * KiB);
+    expect(Math.abs(dram.bandwidth / BW.DRAM - 1)).toBeLessThan(0.03);
+    expect(lv.find((l) => l.name === 'LLC')!.basis).toBe('plateau');
+    expect(fitModel(synth('calib-llc'), CACHES).roofline.levels.find((l) => l.name === 'DRAM')!.basis).toBe('plateau');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KERNELS, checkAgainst, fill, kernelByName } from '../../sim/calibration/kernels/suite.ts';
+import { KERNELS, CHECK_SAMPLES, checkAgainst, fill, kernelByName, sampleIndices, sampleStride } from '../../sim/calibration/kernels/suite.ts';
 import * as K from '../../sim/calibration/kernels/ts.ts';
 import { WasmArena } from '../../sim/calibration/wasm.ts';
 
@@ -53,6 +53,42 @@ describe('kernel suite: second sizes and edge cases', () => {
     out[2] = 3.01;
     expect(checkAgainst(out, (i) => [i + 1, 0], true, 1e-6).ok).toBe(false);
     expect(checkAgainst(new Int32Array([5]), () => [6, 0], true, 0).ok).toBe(false);
+  });
+
+  it('the post-timing check samples rows and columns spread over a GEMM output', () => {
+    for (const n of [64, 96, 128, 192, 256, 512]) {
+      const idx = sampleIndices(n * n);
+      expect(new Set(idx).size).toBe(CHECK_SAMPLES);
+      // before: n = 128, 256, 512 sampled column 0 only
+      expect(new Set(idx.map((i) => i % n)).size, `columns, n=${n}`).toBeGreaterThanOrEqual(CHECK_SAMPLES / 2);
+      expect(new Set(idx.map((i) => Math.floor(i / n))).size, `rows, n=${n}`).toBeGreaterThanOrEqual(CHECK_SAMPLES / 2);
+    }
+    expect(sampleStride(1)).toBe(1);
+    expect(sampleIndices(5).sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('the post-timing check catches a GEMM that is right in column 0 only', () => {
+    for (const n of [128, 256]) {
+      const nn = n * n;
+      const a = new Float32Array(nn);
+      const b = new Float32Array(nn);
+      const c = new Float32Array(nn);
+      fill(a, 21);
+      fill(b, 22);
+      K.gemmF32(a, b, c, n, n, n);
+      const ref = (idx: number) => K.gemmRefAt(a, b, n, n, Math.floor(idx / n), idx % n);
+      expect(checkAgainst(c, ref, false, 2e-4).ok).toBe(true);
+      for (let i = 0; i < nn; i++) if (i % n !== 0) c[i] = 0;
+      expect(checkAgainst(c, ref, false, 2e-4).ok, `n=${n}`).toBe(false);
+    }
+  });
+
+  it('the TS GEMM has one monomorphic function per element type', async () => {
+    expect(K.gemmF32).not.toBe(K.gemmF64);
+    expect('gemm' in K).toBe(false);
+    const c = new Float64Array(4);
+    K.gemmF64(new Float64Array([1, 2, 3, 4]), new Float64Array([1, 0, 0, 1]), c, 2, 2, 2);
+    expect([...c]).toEqual([1, 2, 3, 4]);
   });
 
   it('Q4 packing: byte j holds weight j (low nibble) and weight j+16 (high nibble)', () => {

@@ -77,7 +77,30 @@ function sum(a: ArrayLike<number>): number {
   return s;
 }
 
-/** Compare out[idx] with ref(idx) -> [value, magnitude] on all indices or 64 spread ones. */
+/** Number of output elements the post-timing check compares (all of them on small sizes). */
+export const CHECK_SAMPLES = 64;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Stride of the spread sample over n elements: the integer nearest n / golden ratio that is
+ * coprime with n. Index c x stride mod n then visits distinct elements in a low-discrepancy order,
+ * and for a row-major n = rows x cols matrix distinct rows AND columns (stride mod cols is coprime
+ * with cols), where evenly spaced flat indices hit one or two columns of a square matrix.
+ */
+export function sampleStride(n: number): number {
+  let s = Math.max(1, Math.round(n * 0.6180339887498949));
+  while (s > 1 && gcd(n, s) !== 1) s++;
+  return n > 1 && s >= n ? 1 : s;
+}
+
+/** The flat indices the sampled check compares: c x stride mod n for c < min(n, CHECK_SAMPLES). */
+export function sampleIndices(n: number): number[] {
+  const stride = sampleStride(n);
+  return Array.from({ length: Math.min(n, CHECK_SAMPLES) }, (_, c) => (c * stride) % n);
+}
+
+/** Compare out[idx] with ref(idx) -> [value, magnitude] on all indices or a spread sample of them. */
 export function checkAgainst(
   out: ArrayLike<number>,
   ref: (idx: number) => [number, number],
@@ -85,11 +108,12 @@ export function checkAgainst(
   rtol: number,
 ): CheckResult {
   const n = out.length;
-  const count = full ? n : Math.min(n, 64);
+  const sample = full ? undefined : sampleIndices(n);
+  const count = sample ? sample.length : n;
   let maxRel = 0;
   let ok = true;
   for (let c = 0; c < count; c++) {
-    const idx = full ? c : Math.floor(((c + 0.5) * n) / count);
+    const idx = sample ? sample[c]! : c;
     const [v, mag] = ref(idx);
     const err = Math.abs(out[idx]! - v);
     const tol = rtol * Math.max(Math.abs(v), mag) + 1e-30;
@@ -220,9 +244,12 @@ function gemmFloatDef(dtype: 'fp32' | 'fp64'): KernelDef {
         p: [pa, pb, pp, pc],
         ex,
       } = await buffers(impl, 'gemm', [kind, kind, kind, kind], [nn, nn, impl === 'ts' ? 0 : nn, nn]);
+      // one monomorphic TS function per element type: a shared one ran slower after the other type
       const once =
         impl === 'ts'
-          ? () => K.gemm(a, b, c, n, n, n)
+          ? a instanceof Float32Array
+            ? () => K.gemmF32(a, b as Float32Array, c as Float32Array, n, n, n)
+            : () => K.gemmF64(a as Float64Array, b as Float64Array, c as Float64Array, n, n, n)
           : () => {
               ex.pack_b!(pb!, pp!, n, n);
               ex.gemm_f32!(pa!, pp!, pc!, n, n, n);
@@ -262,15 +289,21 @@ const gemmI8Def: KernelDef = {
 
 // ---------- GEMV ----------
 
-/** square GEMV sizes: weight matrix from 16 KiB-ish to well past the LLC */
-function gemvSizes(bytesPerWeight: number): { quick: number[]; full: number[] } {
+/**
+ * Square GEMV sizes: weight matrix from 16 KiB-ish to 64 MiB, plus `dram` extra weight sizes (KiB)
+ * on the DRAM plateau (>= 3 x LLC: 96 MiB for a 32 MiB LLC) where the memory efficiency is fitted.
+ */
+function gemvSizes(bytesPerWeight: number, dram: { quick: number[]; full: number[] } = { quick: [], full: [] }): { quick: number[]; full: number[] } {
   const dims = (ks: number[]) => ks.map((w) => Math.max(64, Math.round(Math.sqrt(w / bytesPerWeight) / 64) * 64));
   const uniq = (a: number[]) => [...new Set(a)];
   return {
-    quick: uniq(dims([16, 64, 256, 1024, 4096, 16384, 65536].map((k) => k * KiB))),
-    full: uniq(dims(Array.from({ length: 17 }, (_, i) => 16 * KiB * 2 ** (i * 0.75)))),
+    quick: uniq(dims([...[16, 64, 256, 1024, 4096, 16384, 65536], ...dram.quick].map((k) => k * KiB))),
+    full: uniq(dims([...Array.from({ length: 17 }, (_, i) => 16 * KiB * 2 ** (i * 0.75)), ...dram.full.map((k) => k * KiB)])),
   };
 }
+
+/** fp32 GEMV weights past 3 x a 32 MiB LLC (128 and 192 MiB), the points the memory efficiency is fitted on */
+const GEMV_DRAM_KIB = { quick: [131072], full: [131072, 196608] };
 
 /** Square GEMV y = W x: fp32, or int8 weights and activations with int32 accumulation. */
 function gemvDef(dtype: 'fp32' | 'int8'): KernelDef {
@@ -281,7 +314,7 @@ function gemvDef(dtype: 'fp32' | 'int8'): KernelDef {
     roof: dtype,
     impls: ['ts', 'wasm'],
     size_unit: 'M = K',
-    sizes: gemvSizes(f ? 4 : 1),
+    sizes: f ? gemvSizes(4, GEMV_DRAM_KIB) : gemvSizes(1),
     check_size: 64,
     tiny_size: f ? 4 : 16,
     async make(impl, n) {

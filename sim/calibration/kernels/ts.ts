@@ -3,8 +3,6 @@
  * time, accumulated in float64). Pure functions over caller-owned buffers; no allocation inside.
  */
 
-export type F = Float32Array | Float64Array;
-
 // ---- STREAM (f64) ----
 export function streamCopy(dst: Float64Array, x: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) dst[i] = x[i]!;
@@ -20,8 +18,32 @@ export function streamTriad(dst: Float64Array, x: Float64Array, y: Float64Array,
 }
 
 // ---- GEMM: C[MxN] = A[MxK] B[KxN], row-major, cache-blocked i-k-j ----
+// Two copies on purpose, one per element type: a function V8 has seen with Float32Array and
+// Float64Array is polymorphic and slower, so one shared function timed fp64 differently depending
+// on whether fp32 ran first.
 export const GEMM_BLOCK = 64;
-export function gemm(a: F, b: F, c: F, M: number, N: number, K: number): void {
+export function gemmF32(a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number): void {
+  c.fill(0, 0, M * N);
+  const BS = GEMM_BLOCK;
+  for (let ii = 0; ii < M; ii += BS) {
+    const iEnd = Math.min(ii + BS, M);
+    for (let kk = 0; kk < K; kk += BS) {
+      const kEnd = Math.min(kk + BS, K);
+      for (let jj = 0; jj < N; jj += BS) {
+        const jEnd = Math.min(jj + BS, N);
+        for (let i = ii; i < iEnd; i++) {
+          const ci = i * N;
+          for (let k = kk; k < kEnd; k++) {
+            const aik = a[i * K + k]!;
+            const bk = k * N;
+            for (let j = jj; j < jEnd; j++) c[ci + j]! += aik * b[bk + j]!;
+          }
+        }
+      }
+    }
+  }
+}
+export function gemmF64(a: Float64Array, b: Float64Array, c: Float64Array, M: number, N: number, K: number): void {
   c.fill(0, 0, M * N);
   const BS = GEMM_BLOCK;
   for (let ii = 0; ii < M; ii += BS) {

@@ -13,7 +13,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { stringify } from 'yaml';
-import { defaultHostId, slug } from '../../calibration/host.ts';
+import { defaultHostId, hostIdFrom } from '../../calibration/host.ts';
 import { buildProfile } from '../../calibration/profile.ts';
 import { reportJson, reportMarkdown, rooflineSpec } from '../../calibration/report.ts';
 import { calibrate } from '../../calibration/run.ts';
@@ -92,8 +92,11 @@ export function checkModeOptions(args: CalibrateArgs): void {
 }
 
 export async function runCalibrate(args: CalibrateArgs, log: (m: string) => void = (m) => process.stderr.write(m + '\n')): Promise<CalibrateOutput> {
+  // --host-id is checked before anything is measured (the run takes up to 10 min); calibrate()
+  // checks --threads first thing too
+  const givenId = args.hostId === undefined ? undefined : hostIdFrom(args.hostId, log);
   const result = await calibrate({ quick: !!args.quick, threads: args.threads, log });
-  const hostId = args.hostId ? slug(args.hostId) : defaultHostId(result.host);
+  const hostId = givenId ?? defaultHostId(result.host);
   const profile = buildProfile(result, hostId);
   const finalDir = args.out ? resolve(args.out) : join(CALIBRATED_DIR, 'reports', hostId);
   // Nothing half-written: everything goes to a temporary folder renamed at the end.
@@ -132,8 +135,8 @@ export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
     y
       .option('quick', { type: 'boolean', default: false, describe: 'not with --from: fewer sizes and repetitions (< 60 s on 2 cores)' })
       .option('out', { type: 'string', describe: 'not with --from: write the profile and the report into this folder (replaced only if missing, empty or an earlier mei-sim output)' })
-      .option('threads', { type: 'number', describe: 'not with --from: max worker threads (default: all cores)' })
-      .option('host-id', { type: 'string', describe: 'not with --from: profile id (default: hostname + CPU model, slugified)' })
+      .option('threads', { type: 'number', describe: 'not with --from: max worker threads, a whole number >= 1, at most the logical CPUs (default: all); the profile describes that many cores' })
+      .option('host-id', { type: 'string', describe: 'not with --from: profile id, slugified (a-z, 0-9, ".", "-"; at most 64 characters; default: hostname + CPU model)' })
       .option('install', { type: 'boolean', default: false, describe: 'not with --from; with --out: also write hardware-profiles/calibrated/<host-id>.yaml' })
       .option('from', {
         type: 'string',
