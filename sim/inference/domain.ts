@@ -3,6 +3,7 @@ import { unitCtx } from '../hardware/predict.ts';
 import { loadProfile } from '../hardware/profiles.ts';
 import type { UnitName } from '../hardware/profile-schema.ts';
 import type { NetworkService } from '../network/api.ts';
+import { STATIC_MOBILITY, type MobilityService } from '../network/mobility.ts';
 import type { TopologySpec } from '../network/schema.ts';
 import { memoryFootprint, trainableParams, weightBytes } from '../workload/index.ts';
 import type { Domain, World } from '../world/world.ts';
@@ -47,6 +48,7 @@ export function buildInference(world: World, spec: InferenceSpec): InferenceSim 
     table,
     world.warmup_s,
   );
+  sim.mobility = world.maybe<MobilityService>('mobility') ?? STATIC_MOBILITY;
   sim.storage = world.maybe<WeightStore>('storage') ?? null;
 
   // Edge servers: co-resident models in order while weights + activation buffers fit; KV pages in the rest.

@@ -27,6 +27,7 @@ import { loadProfile } from '../hardware/profiles.ts';
 import type { UnitName } from '../hardware/profile-schema.ts';
 import type { Table } from '../metrics/recorder.ts';
 import { CLOUD, type NetworkService, type TransferOwner } from '../network/api.ts';
+import { STATIC_MOBILITY, type MobilityService } from '../network/mobility.ts';
 import { DistributionSampler } from '../common/distributions.ts';
 import { getModel, kvBytesPerToken, memoryFootprint, weightBytes } from '../workload/index.ts';
 import type { ModelArch, Precision } from '../workload/types.ts';
@@ -176,6 +177,8 @@ export class InferenceSim implements TransferOwner {
   readonly modeCount: number[] = [];
   specRounds = 0;
   specTokens = 0;
+  /** Brings a user's position (and serving cell) up to date; set by the domain when users move. */
+  mobility: MobilityService = STATIC_MOBILITY;
 
   constructor(
     readonly engine: Engine,
@@ -293,6 +296,8 @@ export class InferenceSim implements TransferOwner {
     const rng = this.userRng[user]!;
     q.seq[r] = this.nextSeq++;
     q.user[r] = user;
+    // the serving cell of the user's position now, not of its last periodic update
+    this.mobility.refresh(user);
     q.server[r] = this.net.serverCount > 0 ? this.net.servingCell(user) : -1;
     let m = 0;
     if (this.models.length > 1) {

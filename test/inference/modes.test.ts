@@ -112,6 +112,32 @@ describe('modes', () => {
     expect(dl.sim.rejectedBy.get('out-of-coverage')).toBe(dl.metrics.requests_rejected);
   });
 
+  it('a request is sent to the cell serving its user now, not at its last periodic position update', () => {
+    // two cells 1 km apart; a fast walker whose periodic updates come only every hour
+    const seen = new Set<number>();
+    simulate(
+      {
+        duration: '10 min',
+        topology: {
+          area: '1 km',
+          servers: { layout: 'list', positions: [[0, 0], [1000, 0]], device: 'a100-80gb', bandwidth: '1 GHz' },
+          users: { positions: [[10, 0]], mobility: { model: 'random-waypoint', speed: [50, 60], update_interval: '1 h' } },
+        },
+        inference: { mode: 'edge', requests: { think_time: '5 s' } },
+      },
+      1,
+      (sim) => {
+        const orig = sim.net.servingCell.bind(sim.net);
+        (sim.net as { servingCell: (u: number) => number }).servingCell = (u: number) => {
+          const c = orig(u);
+          seen.add(c);
+          return c;
+        };
+      },
+    );
+    expect(seen.size).toBe(2);
+  });
+
   it('on-device rejects a model that does not fit the phone, with the reason', () => {
     const big = simulate({ duration: '1 min', topology: { users: { device: 'snapdragon-865' } }, inference: { mode: 'on-device', device: { weight_bits: 16 } } });
     expect(big.metrics.requests_completed).toBe(0);
