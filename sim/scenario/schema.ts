@@ -101,19 +101,13 @@ export const scenarioSchema = z.strictObject({
       const phones = inf.devices?.map((d) => ({ device: d.device, unit: d.unit ?? inf.device.unit, runtime: d.runtime ?? inf.device.runtime })) ?? [{ device: sc.topology.users.device, unit: inf.device.unit, runtime: inf.device.runtime }];
       for (const p of phones) if (known(p.device)) check(p.device, pickUnit(p.device, p.unit), p.runtime, inf.device.weight_bits, ['inference', 'device', 'weight_bits']);
     }
+    // An explicit server unit must exist on the server device (left out, the server takes its gpu, else npu, cpu, dsp).
     const sdev = sc.topology.servers.device;
     if (known(sdev)) {
       const sunit = inf.server.unit ?? pickUnit(sdev);
-      if (Object.keys(loadProfile(sdev).units).includes(sunit)) check(sdev, sunit, inf.server.runtime, inf.weight_bits, ['inference', 'weight_bits']);
-    }
-  }
-  // An explicit server unit must exist on the server device (left out, the server takes its gpu, else npu, cpu, dsp).
-  const unit = sc.inference?.server.unit;
-  if (unit !== undefined && sc.topology !== undefined) {
-    const device = sc.topology.servers.device;
-    const units = Object.keys(loadProfile(device).units);
-    if (!units.includes(unit)) {
-      ctx.addIssue({ code: 'custom', path: ['inference', 'server', 'unit'], message: `the edge server device "${device}" (topology.servers.device) has no unit "${unit}"; it has: ${units.join(', ')}` });
+      const units = Object.keys(loadProfile(sdev).units);
+      if (units.includes(sunit)) check(sdev, sunit, inf.server.runtime, inf.weight_bits, ['inference', 'weight_bits']);
+      else ctx.addIssue({ code: 'custom', path: ['inference', 'server', 'unit'], message: `the edge server device "${sdev}" (topology.servers.device) has no unit "${sunit}"; it has: ${units.join(', ')}` });
     }
   }
 });

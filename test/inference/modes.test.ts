@@ -8,9 +8,23 @@ import { loadScenario } from '../../sim/scenario/load.ts';
 import { runScenario } from '../../sim/world/run.ts';
 import { tempDir } from '../helpers.ts';
 import { simulate } from './helpers.ts';
+import type { InferenceSim } from '../../sim/inference/sim.ts';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 const poisson = { arrivals: 'poisson', rate_per_user: '6 /min', prompt_tokens: { dist: 'uniform', min: 16, max: 600 }, output_tokens: { dist: 'uniform', min: 4, max: 200 } };
+
+/** A request of user 0 at server 0 (model 0, 300 prompt + 64 output tokens) held in the store, for estimates. */
+function probeRequest(sim: InferenceSim): number {
+  const q = sim.req;
+  const r = q.alloc();
+  q.user[r] = 0;
+  q.server[r] = 0;
+  q.model[r] = 0;
+  q.group[r] = 0;
+  q.prompt[r] = 300;
+  q.output[r] = 64;
+  return r;
+}
 
 describe('continuous batching engine', () => {
   it('aggregated decode runs give the same results as one event per iteration, with far fewer events', () => {
@@ -170,14 +184,7 @@ describe('modes', () => {
 
   it('cut selection: min-energy and min-latency pick the best cut of the estimate', () => {
     const { sim } = simulate({ duration: '1 s', topology: { servers: { device: 'l4' }, radio: { latency: '5 ms' } }, inference: { mode: 'split' } });
-    const q = sim.req;
-    const r = q.alloc();
-    q.user[r] = 0;
-    q.server[r] = 0;
-    q.model[r] = 0;
-    q.group[r] = 0;
-    q.prompt[r] = 300;
-    q.output[r] = 64;
+    const r = probeRequest(sim);
     const est = { ttft_s: 0, e2e_s: 0, device_energy_j: 0 };
     for (const [policy, key] of [['min-energy', 'device_energy_j'], ['min-latency', 'e2e_s']] as const) {
       const k = cutSelections.get(policy).choose(sim, r);
@@ -194,14 +201,7 @@ describe('modes', () => {
   it('split: a cut whose phone part does not fit the phone is infeasible for the estimate and the cut policies', () => {
     // Llama-2-7B at 16 bit (13.5 GB) on a 12 GB Snapdragon 865 phone: shallow cuts fit, deep ones do not
     const { sim } = simulate({ duration: '1 s', topology: { users: { device: 'snapdragon-865' } }, inference: { mode: 'split', device: { weight_bits: 16 } } });
-    const q = sim.req;
-    const r = q.alloc();
-    q.user[r] = 0;
-    q.server[r] = 0;
-    q.model[r] = 0;
-    q.group[r] = 0;
-    q.prompt[r] = 300;
-    q.output[r] = 64;
+    const r = probeRequest(sim);
     const est = { ttft_s: 0, e2e_s: 0, device_energy_j: 0 };
     expect(splitEstimate(sim, r, 1, est)).toBe(true);
     expect(splitEstimate(sim, r, 31, est)).toBe(false);
