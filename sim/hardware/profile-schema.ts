@@ -147,6 +147,11 @@ const runtimeUnit = z.strictObject({
     .strictObject({ value: z.tuple([z.number().min(1), z.number().min(1)]), source: z.string().min(1) })
     .optional()
     .describe('the [lowest, highest] bits per weight the runtime runs on this unit kind; absent: any'),
+  unmodelled: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the runtime runs on this unit kind, but its datapath there is not modelled: the reason, with its source; asking for it is an error that names the reason'),
   compute: sourced('number', { min: 0 }).optional().describe('multiplier on eta_c'),
   memory: sourced('number', { min: 0 }).optional().describe('multiplier on eta_m'),
   overhead: sourced('number', { min: 0 }).optional().describe('multiplier on the per-operator overhead'),

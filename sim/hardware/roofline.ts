@@ -297,7 +297,8 @@ export class RuntimeTargetError extends Error {
 
 /**
  * Throws a RuntimeTargetError unless `runtime` runs on this kind of unit (its profile lists the kind)
- * of this device's vendor (the kind's `vendors`, when listed), at this weight width (`weight_bits`, when listed).
+ * of this device's vendor (the kind's `vendors`, when listed), at this weight width (`weight_bits`, when listed),
+ * and models its datapath there (no `unmodelled` reason).
  */
 export function checkRuntimeTarget(profile: HardwareProfile, unitName: UnitName, runtime: RuntimeProfile | undefined, weightBits?: number): void {
   if (!runtime) return;
@@ -307,6 +308,7 @@ export function checkRuntimeTarget(profile: HardwareProfile, unitName: UnitName,
   if (vendors && !vendors.some((v) => profile.vendor.toLowerCase().startsWith(v.toLowerCase()))) {
     throw new RuntimeTargetError(`runtime ${runtime.id} runs on the ${unitName} of ${vendors.join(', ')} devices only; ${profile.id} is a ${profile.vendor} device (${u.vendors!.source})`);
   }
+  if (u.unmodelled) throw new RuntimeTargetError(`runtime ${runtime.id} on the ${unitName} of ${profile.id} is not modelled: ${u.unmodelled}`);
   // A device's own width range (e.g. RKLLM runs only w8a8 on the RK3588's NPU) narrows the unit kind's.
   const onDevice = runtime.devices?.[profile.id]?.[unitName]?.weight_bits;
   const wb = onDevice ?? u.weight_bits;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HardwareProfile, RuntimeProfile } from '../../sim/hardware/profile-schema.ts';
 import type { Op } from '../../sim/workload/types.ts';
 import { unitCtx } from '../../sim/hardware/predict.ts';
+import { loadProfile, loadRuntime } from '../../sim/hardware/profiles.ts';
 import {
   checkRuntimeTarget,
   opFlopsEff,
@@ -209,6 +210,19 @@ describe('runtime targets and dequantization work', () => {
     expect(() => checkRuntimeTarget(prof, 'gpu', rt)).toThrow(/runs on the gpu of Acme devices only; synth is a test device \(doc\)/);
     expect(() => checkRuntimeTarget({ ...prof, vendor: 'Acme Corp' }, 'gpu', rt)).not.toThrow();
     expect(() => resolveUnitCtx(prof, 'gpu', rt, 4)).toThrow(RuntimeTargetError);
+  });
+
+  it('a runtime that runs on a unit kind the simulator cannot price is refused with its reason, after the vendor check', () => {
+    const rt = { id: 'vec', name: 'x', source: 'x', units: { cpu: {}, gpu: { vendors: { value: ['Acme'], source: 'doc' }, unmodelled: 'vector path, no peak (doc)' } } } as RuntimeProfile;
+    expect(() => checkRuntimeTarget(prof, 'gpu', rt)).toThrow(/runs on the gpu of Acme devices only/);
+    expect(() => checkRuntimeTarget({ ...prof, vendor: 'Acme' }, 'gpu', rt)).toThrow(/runtime vec on the gpu of synth is not modelled: vector path, no peak \(doc\)/);
+    expect(() => checkRuntimeTarget({ ...prof, vendor: 'Acme' }, 'cpu', rt)).not.toThrow();
+    // the shipped llama.cpp profile: its Hexagon backend is refused, its CPU and GPU backends are not
+    const sd = loadProfile('snapdragon-8-elite');
+    const llama = loadRuntime('llama.cpp');
+    expect(() => resolveUnitCtx(sd, 'npu', llama, 4)).toThrow(/llama\.cpp on the npu of snapdragon-8-elite is not modelled: .*HVX/);
+    expect(() => resolveUnitCtx(sd, 'gpu', llama, 4)).not.toThrow();
+    expect(() => resolveUnitCtx(sd, 'npu', loadRuntime('qnn'), 4)).not.toThrow();
   });
 
   it('counts dequantization per weight element, not per byte: group scales and a wider LM head add no weights', () => {

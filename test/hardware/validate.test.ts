@@ -36,10 +36,12 @@ describe('validate on the external check set (published rows never fitted on)', 
   // (check_set A-E; the `source` and `quote` columns say where each number was read). Measured
   // 2026-11-21 with the shipped overlay (unit level, RKNPU fp16 peak, T-MAC LUT cost, RKLLM and QNN
   // NPU compute factors from the TTFT published beside the calibration rows, SMMLA no faster than
-  // SDOT on Apple and Oryon cores; CPU dequantization per weight element): decode MAPE 36.6% (n=124),
-  // prefill 73.9% (n=94); CPU and GPU rows 26.0% / 32.6%; set C (Apple Metal, NVIDIA CUDA and Jetson
+  // SDOT on Apple and Oryon cores; CPU dequantization per weight element): decode MAPE 36.8% (n=123),
+  // prefill 42.9% (n=93); CPU and GPU rows 26.0% / 32.6%; set C (Apple Metal, NVIDIA CUDA and Jetson
   // rows) 18.7% / 18.2%; prefill rkllm|npu 57.8% (n=23), qnn|npu 50.6% (n=21), llama.cpp|cpu 30.5% (n=15).
-  // (Before those six changes: 40.9% / 132.1%.)
+  // One row is refused: llama.cpp's Hexagon backend (HVX matmuls, unmodelled). Priced with the HTP
+  // tensor peak, as before, it was 30x too fast and the totals were 36.6% (n=124) / 73.9% (n=94).
+  // (Before the six changes above: 40.9% / 132.1%.)
   // The guards hold those levels, so a change that loses generalization fails here.
   const EXT = join(import.meta.dirname, 'external-measurements.csv');
   const rep = validateMeasurementsFile(EXT);
@@ -51,16 +53,17 @@ describe('validate on the external check set (published rows never fitted on)', 
     return a.reduce((s, x) => s + x, 0) / a.length;
   };
 
-  it('predicts every row (no errors)', () => {
-    expect(rep.errors).toEqual([]);
+  it('predicts every row but the one unmodelled backend, which it lists with the reason', () => {
+    expect(rep.errors.map((e) => [e.device, e.unit, e.runtime])).toEqual([['snapdragon-8-elite', 'npu', 'llama.cpp']]);
+    expect(rep.errors[0]!.message).toMatch(/not modelled: the Hexagon backend computes its matmuls on the HVX vector threads/);
     expect(rep.rows).toBe(127);
-    expect(rep.decode_n).toBe(124);
-    expect(rep.prefill_n).toBe(94);
+    expect(rep.decode_n).toBe(123);
+    expect(rep.prefill_n).toBe(93);
   });
 
   it('held-out MAPE stays at its measured level (not the bar of the issue)', () => {
     expect(rep.decode_mape!).toBeLessThanOrEqual(39);
-    expect(rep.prefill_mape!).toBeLessThanOrEqual(76);
+    expect(rep.prefill_mape!).toBeLessThanOrEqual(45);
     expect(mapeOf('C', 'decode')).toBeLessThanOrEqual(20);
     expect(mapeOf('C', 'prefill')).toBeLessThanOrEqual(20);
     const prefillOf = (key: string) => rep.by_runtime_unit.find((g) => g.key === key)!.prefill_mape_pct!;
