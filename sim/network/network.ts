@@ -166,6 +166,7 @@ export class Network implements NetworkService, EventTarget {
       }
       this.fadingRng.push(engine.rng(`user:${u}:fading`));
       this.refreshGains(u);
+      this.associate(u);
     }
   }
 
@@ -194,7 +195,28 @@ export class Network implements NetworkService, EventTarget {
   moved(user: number): boolean {
     this.refreshGains(user);
     if (this.stalled.length > 0) this.resume(user);
-    return this.topology.updateServing(user);
+    return this.associate(user);
+  }
+
+  /**
+   * Choose the serving cell of `user` by the scenario's association rule; returns true when it changed.
+   * strongest: the highest mean gain (path loss and shadowing; equal transmit powers) among the cells
+   * within range, ties to the lower index; with none in range, the nearest (which then cannot serve).
+   */
+  private associate(user: number): boolean {
+    if (this.spec.servers.association !== 'strongest') return this.topology.updateServing(user);
+    const S = this.serverCount;
+    const range = this.spec.servers.range ?? Number.POSITIVE_INFINITY;
+    let best = -1;
+    let bestGain = -1;
+    for (let s = 0; s < S; s++) {
+      const g = this.gain[user * S + s]!;
+      if (g > bestGain && this.topology.distance(user, s) <= range) {
+        best = s;
+        bestGain = g;
+      }
+    }
+    return best >= 0 ? this.topology.setServing(user, best) : this.topology.updateServing(user);
   }
 
   /** Downlinks of `user` that waited out of coverage get the efficiency of its new position (they start once it is > 0). */

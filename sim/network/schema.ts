@@ -28,7 +28,11 @@ export const serversSchema = z.strictObject({
   storage: quantity('bytes', { min: 0 }).prefault('1 TB').describe('model cache storage per server'),
   bandwidth: quantity('frequency', { gt: 0 }).prefault('20 MHz').describe('cell bandwidth'),
   tx_power: quantity('power', { gt: 0 }).prefault('46 dBm').describe('base station transmit power'),
-  range: quantity('distance', { gt: 0 }).optional().describe('coverage radius; default: unlimited (nearest server serves)'),
+  range: quantity('distance', { gt: 0 }).optional().describe('coverage radius; default: unlimited (every cell may serve)'),
+  association: z
+    .enum(['nearest', 'strongest'])
+    .prefault('nearest')
+    .describe('which cell serves a user: nearest (the closest base station, the usual stochastic-geometry assumption) or strongest (the highest mean received power, path loss and shadowing without fast fading, as 3GPP cell selection by RSRP) among the cells within range; re-chosen whenever the user moves'),
 }).superRefine((s, ctx) => {
   listChecks(s.layout === 'list', 'layout: list', s.count, s.positions, ctx);
   if (s.density !== undefined && s.layout !== 'ppp') ctx.addIssue({ code: 'custom', path: ['density'], message: `density applies to layout: ppp; this layout is ${s.layout}` });

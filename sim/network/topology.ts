@@ -7,7 +7,7 @@ export class Topology {
   readonly servers: Points;
   /** User positions; mobility updates them in place. */
   readonly users: { x: Float64Array; y: Float64Array };
-  /** Index of the serving (nearest) server per user. */
+  /** Index of the serving server per user: the nearest, unless the network re-chooses it (`association: strongest`). */
   readonly serving: Int32Array;
 
   constructor(
@@ -58,6 +58,13 @@ export class Topology {
     const s = nearest(this.servers, this.users.x[user]!, this.users.y[user]!);
     const changed = s !== this.serving[user];
     this.serving[user] = s;
+    return changed;
+  }
+
+  /** Make `server` the serving server of `user`. Returns true when it changed. */
+  setServing(user: number, server: number): boolean {
+    const changed = server !== this.serving[user];
+    this.serving[user] = server;
     return changed;
   }
 

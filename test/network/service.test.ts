@@ -160,6 +160,46 @@ describe('network service', () => {
     for (const u of [0, 1, 2]) expect([los.peakRateDown(0, u), nlos.peakRateDown(0, u)]).toContain(a.peakRateDown(0, u));
   });
 
+  it('association: strongest serves each user from its highest-gain cell in range; nearest from the closest', () => {
+    const spec = (association: string, range?: string) =>
+      topologySchema.parse({
+        area: '3 km',
+        servers: { layout: 'grid', count: 9, association, ...(range ? { range } : {}) },
+        users: { placement: 'uniform', count: 300 },
+        channel: { shadowing_sigma: '8 dB' },
+      });
+    const near = new Network(new Engine(3), spec('nearest'));
+    const strong = new Network(new Engine(3), spec('strongest'));
+    const ranged = new Network(new Engine(3), spec('strongest', '800 m'));
+    let differ = 0;
+    for (let u = 0; u < 300; u++) {
+      const d = (s: number) => near.distance(u, s);
+      const closest = [...Array(9).keys()].reduce((a, s) => (d(s) < d(a) ? s : a), 0);
+      expect(near.servingCell(u)).toBe(closest);
+      const s = strong.servingCell(u);
+      // the serving cell's mean downlink rate is the best of all cells (rates can tie at the top MCS)
+      for (let o = 0; o < 9; o++) expect(strong.peakRateDown(s, u)).toBeGreaterThanOrEqual(strong.peakRateDown(o, u));
+      if (s !== closest) differ++;
+      const r = ranged.servingCell(u);
+      const inRange = ranged.cellsInRange(u);
+      if (inRange.length > 0) {
+        expect(inRange).toContain(r);
+        for (const o of inRange) expect(ranged.peakRateDown(r, u)).toBeGreaterThanOrEqual(ranged.peakRateDown(o, u));
+      } else expect(r).toBe(closest);
+    }
+    // 8 dB shadowing makes a farther cell the strongest for some users (same draws: common random numbers)
+    expect(differ).toBeGreaterThan(10);
+  });
+
+  it('association: strongest re-chooses the serving cell when a user moves', () => {
+    const n = net({ servers: { layout: 'list', positions: [[0, 0], [1000, 0]], association: 'strongest' } }).net;
+    expect(n.servingCell(0)).toBe(0);
+    n.topology.users.x[0] = 950;
+    expect(n.moved(0)).toBe(true);
+    expect(n.servingCell(0)).toBe(1);
+    expect(n.moved(0)).toBe(false);
+  });
+
   it('an aborted transfer never completes', () => {
     const { engine, net: n } = net();
     const sink = new Sink(engine);
