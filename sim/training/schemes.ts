@@ -480,17 +480,22 @@ class Split implements Scheme {
    * which computes the loss); no activation gradient travels. The side that did
    * not compute the loss receives the projected gradient, one fp32 scalar
    * (LOSS_SCALAR_BYTES), and every part applies its update (bwd_s of a MeZO
-   * part is its optimizer update alone). Labels go up once per batch.
+   * part is its optimizer update alone). Labels go up once per batch. A frozen
+   * head is not perturbed, so both passes would send the same smashed data: the
+   * phone computes and sends them once, and the server runs both passes on them.
    */
   private mezoBatch(p: SplitParts, S: number, labels: number): Steps {
     const b = new Steps();
     for (let pass = 0; pass < 2; pass++) {
-      b.add(DEV, p.head.fwd_s / 2, p.head.fwd_j / 2);
+      const sendHead = pass === 0 || p.headTrains;
+      if (sendHead) b.add(DEV, p.head.fwd_s / 2, p.head.fwd_j / 2);
       if (this.ushape) {
         const t = p.tail!;
-        b.add(UP, S, S).add(SRV, p.srv.fwd_s / 2).add(DOWN, S, S).add(DEV, t.fwd_s / 2, t.fwd_j / 2);
+        if (sendHead) b.add(UP, S, S);
+        b.add(SRV, p.srv.fwd_s / 2).add(DOWN, S, S).add(DEV, t.fwd_s / 2, t.fwd_j / 2);
       } else {
-        b.add(UP, S + (pass === 0 ? labels : 0), S).add(SRV, p.srv.fwd_s / 2 + (pass === 1 ? p.srv.bwd_s : 0));
+        if (sendHead) b.add(UP, S + (pass === 0 ? labels : 0), S);
+        b.add(SRV, p.srv.fwd_s / 2 + (pass === 1 ? p.srv.bwd_s : 0));
       }
     }
     if (this.ushape) {

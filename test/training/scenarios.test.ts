@@ -73,6 +73,21 @@ describe('split traffic of prompt tuning, U-shaped learning and MeZO (scenarios/
     expect(u.uplink_bytes_per_round).toBe(838_860_800 + 10 * LOSS_SCALAR_BYTES);
     expect(u.downlink_bytes_per_round).toBe(838_860_800);
   });
+
+  it('MeZO with a frozen head sends the smashed data once per batch: both perturbed passes see the same', () => {
+    // cut after block 2, embedding and blocks 0-1 frozen: the head is never perturbed
+    const frozen = { 'training.job.optimizer': 'mezo', 'training.job.peft': { kind: 'frozen', bottom: 2 } };
+    const m = gpt3(frozen);
+    expect(m.smashed_uplink_bytes_per_round).toBe(419_430_400);
+    expect(m.uplink_bytes_per_round).toBe(419_430_400 + 409_600);
+    expect(m.downlink_bytes_per_round).toBe(0); // the head has nothing to update: no projected gradient comes down
+    const trained = gpt3({ 'training.job.optimizer': 'mezo', 'training.job.peft': { kind: 'frozen', bottom: 1 } });
+    expect(trained.smashed_uplink_bytes_per_round).toBe(838_860_800);
+    const u = gpt3({ ...frozen, 'training.scheme': 'ushape' });
+    // once up; the server's two outputs (one per perturbation) still come down to the tail
+    expect(u.smashed_uplink_bytes_per_round).toBe(419_430_400);
+    expect(u.downlink_bytes_per_round).toBe(838_860_800);
+  });
 });
 
 describe('time to target of sequential schemes', () => {
