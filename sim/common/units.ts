@@ -143,6 +143,8 @@ export interface QuantityOptions {
   max?: number;
   integer?: boolean;
   description?: string;
+  /** Words accepted in place of a quantity, with the SI value each stands for (e.g. { frozen: Infinity }); bounds do not apply to them. */
+  keywords?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -150,20 +152,23 @@ export interface QuantityOptions {
  * outputs the SI number. The JSON Schema (input side) shows both forms.
  */
 export function quantity(dim: Dimension, opts: QuantityOptions = {}) {
-  const desc = `${opts.description ? opts.description + ' ' : ''}(${dim}; number in ${siUnit(dim)} or string with unit: ${unitsOf(dim).join(', ')})`;
+  const words = Object.keys(opts.keywords ?? {});
+  const orWords = words.map((w) => ` or "${w}"`).join('');
+  const desc = `${opts.description ? opts.description + ' ' : ''}(${dim}; number in ${siUnit(dim)} or string with unit: ${unitsOf(dim).join(', ')}${orWords})`;
   return z
     .union([z.number(), z.string()], {
       error: (iss) =>
         iss.input === undefined
-          ? `required: a ${dim}, as a number in ${siUnit(dim)} or a string with a unit, e.g. "${example(dim)}"`
-          : `expected a ${dim}: a finite number in ${siUnit(dim)} or a string with a unit, e.g. "${example(dim)}"; got ${describe(iss.input)}`,
+          ? `required: a ${dim}, as a number in ${siUnit(dim)} or a string with a unit, e.g. "${example(dim)}"${orWords}`
+          : `expected a ${dim}: a finite number in ${siUnit(dim)} or a string with a unit, e.g. "${example(dim)}"${orWords}; got ${describe(iss.input)}`,
     })
     .transform((v, ctx) => {
+      if (typeof v === 'string' && opts.keywords !== undefined && Object.hasOwn(opts.keywords, v.trim())) return opts.keywords[v.trim()]!;
       let x: number;
       try {
         x = parseQuantity(v, dim);
       } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        ctx.addIssue({ code: 'custom', message: (e as Error).message + (words.length > 0 ? `; ${words.map((w) => `"${w}"`).join(', ')} ${words.length > 1 ? 'are' : 'is'} also accepted` : '') });
         return z.NEVER;
       }
       if (opts.integer && !Number.isInteger(x)) {

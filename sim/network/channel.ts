@@ -120,11 +120,31 @@ export function umaLosProbability(d2d_m: number, h_ut_m: number): number {
  */
 export const SHADOWING_SIGMA_DB = { default: 8, uma_los: 4, uma_nlos: 6 } as const;
 
+/**
+ * Decorrelation distances of shadow fading, m: TR 38.901 Table 7.5-6 Part-1, UMa (LOS 37 m,
+ * NLOS 50 m), as ns-3's ThreeGppUmaPropagationLossModel::GetShadowingCorrelationDistance uses them.
+ */
+export const SHADOWING_CORRELATION_M = { uma_los: 37, uma_nlos: 50 } as const;
+
 // ------------------------------------------------------------ random draws
 
 /** Log-normal shadowing: a zero-mean normal in dB with standard deviation `sigma_db` (default 8 dB). */
 export function shadowingDb(rng: Rng, sigma_db: number = SHADOWING_SIGMA_DB.default): number {
   return sigma_db === 0 ? 0 : normal(rng, 0, sigma_db);
+}
+
+/**
+ * Shadowing after the receiver moved `moved_m` metres: Gudmundson's exponential autocorrelation
+ * (Electronics Letters 27(23), 1991), R = exp(-moved / corr), sampled as the first-order
+ * autoregression new = R old + sqrt(1 - R^2) N(0, sigma^2), which keeps the marginal N(0, sigma^2)
+ * at any step length. This is ns-3's ThreeGppPropagationLossModel::GetShadowing update, with the
+ * 2D displacement since the last update. `corr_m` Infinity keeps `prev_db` (frozen shadowing).
+ */
+export function correlatedShadowingDb(rng: Rng, prev_db: number, moved_m: number, corr_m: number, sigma_db: number): number {
+  if (sigma_db === 0) return 0;
+  if (!(moved_m > 0) || corr_m === Number.POSITIVE_INFINITY) return prev_db;
+  const r = Math.exp(-moved_m / corr_m);
+  return r * prev_db + Math.sqrt(1 - r * r) * normal(rng, 0, sigma_db);
 }
 
 /** Rayleigh fading power gain |h|^2 ~ Exponential(1) (unit mean). */

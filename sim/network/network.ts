@@ -3,7 +3,7 @@ import { PsLink, type PsListener, type ShareEfficiency } from '../engine/resourc
 import type { Rng } from '../engine/rng.ts';
 import type { Domain, World } from '../world/world.ts';
 import { CLOUD, type NetworkService, type TransferOwner } from './api.ts';
-import { CQI_TABLE_1, dbToLinear, drawGain, noisePowerW, shadowingDb, snr, spectralEfficiency, type LinkConfig, type PathLossModel } from './channel.ts';
+import { CQI_TABLE_1, correlatedShadowingDb, dbToLinear, drawGain, noisePowerW, shadowingDb, snr, spectralEfficiency, type LinkConfig, type PathLossModel } from './channel.ts';
 import { topologySchema, type TopologySpec } from './schema.ts';
 import { buildMobility } from './mobility.ts';
 import { Topology } from './topology.ts';
@@ -43,7 +43,10 @@ class LinkPort implements PsListener {
  *
  * Channel: path loss of the configured model (a random UMa LOS state fixed per
  * (user, server) pair by a uniform draw from `user:<u>:los`), log-normal
- * shadowing drawn once per (user, server) pair from `user:<u>:shadowing`, and
+ * shadowing drawn per (user, server) pair from `user:<u>:shadowing` and, as the
+ * user moves, correlated over distance (Gudmundson's exponential model with
+ * `shadowing_correlation` as the decorrelation distance; fresh innovations from
+ * `user:<u>:shadowing-walk`, the same displacement for every cell), and
  * optional Rayleigh block fading drawn per transfer from `user:<u>:fading`.
  * Receiver noise: the device's noise figure on the downlink, the base
  * station's on the uplink.
@@ -72,6 +75,13 @@ export class Network implements NetworkService, EventTarget {
   /** Mean gain (path loss + shadowing) per user x server, recomputed when users move. */
   private readonly gain: Float64Array;
   private readonly shadowDb: Float64Array;
+  /** Decorrelation distance of shadowing, m (Infinity: frozen). */
+  private readonly shadowCorr_m: number;
+  /** Where each user's shadowing was last updated (the displacement since drives its decorrelation). */
+  private readonly shadowX: Float64Array;
+  private readonly shadowY: Float64Array;
+  /** Innovation streams of the shadowing walk, created on a user's first move. */
+  private readonly shadowWalkRng: (Rng | undefined)[] = [];
   /** Uniform draw per user x server fixing a random LOS state (3gpp-uma, los: random). */
   private readonly losDraw: Float64Array | null;
   private readonly fadingRng: Rng[];
@@ -154,6 +164,11 @@ export class Network implements NetworkService, EventTarget {
     const U = this.userCount;
     this.gain = new Float64Array(U * S);
     this.shadowDb = new Float64Array(U * S);
+    // Static users never move: no walk state (it would be 16 bytes per user).
+    const moving = spec.users.mobility.model !== 'static';
+    this.shadowCorr_m = moving ? ch.shadowing_correlation : Number.POSITIVE_INFINITY;
+    this.shadowX = moving ? Float64Array.from(this.topology.users.x) : new Float64Array(0);
+    this.shadowY = moving ? Float64Array.from(this.topology.users.y) : new Float64Array(0);
     const randomLos = pathloss.kind === '3gpp-uma' && pathloss.los === 'random';
     this.losDraw = randomLos ? new Float64Array(U * S) : null;
     this.fadingRng = [];
@@ -193,6 +208,7 @@ export class Network implements NetworkService, EventTarget {
 
   /** Recompute `user`'s mean gains after it moved; returns true when its serving cell changed. */
   moved(user: number): boolean {
+    this.walkShadowing(user);
     this.refreshGains(user);
     if (this.stalled.length > 0) this.resume(user);
     return this.associate(user);
@@ -237,6 +253,20 @@ export class Network implements NetworkService, EventTarget {
       st[i] = st[st.length - 1]!;
       st.pop();
     }
+  }
+
+  /** Decorrelate `u`'s shadowing over the distance it moved since the last update (every cell sees the same displacement). */
+  private walkShadowing(u: number): void {
+    const sigma = this.spec.channel.shadowing_sigma;
+    if (sigma === 0 || this.shadowCorr_m === Number.POSITIVE_INFINITY) return;
+    const { x, y } = this.topology.users;
+    const moved_m = Math.hypot(x[u]! - this.shadowX[u]!, y[u]! - this.shadowY[u]!);
+    if (!(moved_m > 0)) return;
+    this.shadowX[u] = x[u]!;
+    this.shadowY[u] = y[u]!;
+    const rng = (this.shadowWalkRng[u] ??= this.engine.rng(`user:${u}:shadowing-walk`));
+    const S = this.serverCount;
+    for (let s = 0; s < S; s++) this.shadowDb[u * S + s] = correlatedShadowingDb(rng, this.shadowDb[u * S + s]!, moved_m, this.shadowCorr_m, sigma);
   }
 
   private refreshGains(u: number): void {

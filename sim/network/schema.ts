@@ -67,6 +67,11 @@ export const channelSchema = z.strictObject({
     ])
     .prefault({ model: 'urban-macro' }),
   shadowing_sigma: quantity('db', { min: 0 }).prefault('8 dB').describe('log-normal shadowing standard deviation (0 = off)'),
+  shadowing_correlation: quantity('distance', { gt: 0, keywords: { frozen: Number.POSITIVE_INFINITY } })
+    .prefault('50 m')
+    .describe(
+      "decorrelation distance of shadowing as users move (Gudmundson's exponential model, correlation exp(-moved / distance); 3GPP TR 38.901 Table 7.5-6 UMa: 37 m LOS, 50 m NLOS), or frozen: each user keeps its first draw per cell wherever it goes",
+    ),
   fading: z.enum(['none', 'rayleigh']).default('none').describe('rayleigh: a fresh block-fading draw per transfer'),
   noise_density: quantity('noise-density').prefault('-174 dBm/Hz'),
   noise_figure: quantity('db', { min: 0 }).prefault('9 dB').describe('noise figure of the user device receiver (downlink); ns-3 LteUePhy default, 9 dB'),

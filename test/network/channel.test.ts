@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/engine/rng.ts';
 import {
   CQI_TABLE_1,
+  correlatedShadowingDb,
   DEFAULT_LINK,
   dbToLinear,
   drawGain,
@@ -106,6 +107,33 @@ describe('channel', () => {
     const b = drawGain(DEFAULT_LINK, 300, new Rng(1, 'x'));
     expect(a).toBe(b);
     expect(drawGain(DEFAULT_LINK, 1000)).toBeCloseTo(dbToLinear(-128.1), 20);
+  });
+
+  it('correlated shadowing keeps sigma and decorrelates as exp(-moved / distance), whatever the step length', () => {
+    const rng = new Rng(11, 'test:walk');
+    const n = 20000;
+    const corr = 50;
+    // 5 steps of 10 m and 1 step of 50 m must both give correlation e^-1 with the start.
+    for (const [steps, step] of [[5, 10], [1, 50]] as const) {
+      let sxy = 0;
+      let sxx = 0;
+      let syy = 0;
+      for (let j = 0; j < n; j++) {
+        const x0 = shadowingDb(rng, 8);
+        let x = x0;
+        for (let k = 0; k < steps; k++) x = correlatedShadowingDb(rng, x, step, corr, 8);
+        sxy += x0 * x;
+        sxx += x0 * x0;
+        syy += x * x;
+      }
+      expect(sxy / Math.sqrt(sxx * syy)).toBeGreaterThan(Math.exp(-1) - 0.03);
+      expect(sxy / Math.sqrt(sxx * syy)).toBeLessThan(Math.exp(-1) + 0.03);
+      expect(Math.sqrt(syy / n)).toBeGreaterThan(7.8); // the marginal stays N(0, 8 dB)
+      expect(Math.sqrt(syy / n)).toBeLessThan(8.2);
+    }
+    expect(correlatedShadowingDb(rng, 3.5, 1000, Number.POSITIVE_INFINITY, 8)).toBe(3.5); // frozen
+    expect(correlatedShadowingDb(rng, 3.5, 0, 50, 8)).toBe(3.5); // did not move
+    expect(correlatedShadowingDb(rng, 3.5, 10, 50, 0)).toBe(0); // shadowing off
   });
 
   it('default link: rate falls with distance', () => {

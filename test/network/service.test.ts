@@ -200,6 +200,44 @@ describe('network service', () => {
     expect(n.moved(0)).toBe(false);
   });
 
+  it('shadowing decorrelates as a user moves (Gudmundson), and stays put when frozen', () => {
+    const spec = (shadowing_correlation: string) =>
+      topologySchema.parse({
+        area: '2 km',
+        servers: { layout: 'list', positions: [[0, 0], [2000, 0]] },
+        users: { placement: 'uniform', count: 200, mobility: { model: 'random-waypoint' } },
+        channel: { shadowing_sigma: '8 dB', shadowing_correlation },
+      });
+    // Every user walks 1 km away and back, in 1 m steps; the rate at its start point tells its shadowing.
+    const roundTrip = (n: Network, u: number, step: number) => {
+      const x = n.topology.users.x;
+      const x0 = x[u]!;
+      for (let k = 1; k <= 1000; k += step) x[u] = x0 + (x0 < 1000 ? k : -k), n.moved(u);
+      for (let k = 999; k >= 0; k -= step) x[u] = x0 + (x0 < 1000 ? k : -k), n.moved(u);
+    };
+    const walk = new Network(new Engine(5), spec('50 m'));
+    const frozen = new Network(new Engine(5), spec('frozen'));
+    let changed = 0;
+    for (let u = 0; u < 200; u++) {
+      const before = [walk.peakRateDown(0, u), walk.peakRateDown(1, u)];
+      // the same first draws under both settings (common random numbers)
+      expect(frozen.peakRateDown(0, u)).toBe(before[0]);
+      roundTrip(walk, u, 1);
+      roundTrip(frozen, u, 1);
+      expect(frozen.peakRateDown(0, u)).toBe(before[0]);
+      expect(frozen.peakRateDown(1, u)).toBe(before[1]);
+      if (Math.abs(walk.peakRateDown(0, u) / before[0]! - 1) > 0.01) changed++;
+    }
+    // 2 km of walking at a 50 m decorrelation distance leaves correlation e^-40: a fresh draw
+    expect(changed).toBeGreaterThan(150);
+    // a 5 cm step barely moves it (correlation 0.999)
+    const small = new Network(new Engine(5), spec('50 m'));
+    const r0 = small.peakRateDown(0, 0);
+    small.topology.users.x[0]! += 0.05;
+    small.moved(0);
+    expect(Math.abs(small.peakRateDown(0, 0) / r0 - 1)).toBeLessThan(0.05);
+  });
+
   it('an aborted transfer never completes', () => {
     const { engine, net: n } = net();
     const sink = new Sink(engine);

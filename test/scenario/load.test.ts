@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../sim/common/errors.ts';
 import { deepMerge, loadScenario } from '../../sim/scenario/load.ts';
 import { scenarioReferenceMarkdown, scenarioJsonSchema } from '../../sim/scenario/reference.ts';
-import { parseQuantity } from '../../sim/common/units.ts';
+import { parseQuantity, quantity } from '../../sim/common/units.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
 describe('units', () => {
@@ -18,6 +18,16 @@ describe('units', () => {
     expect(parseQuantity('-174 dBm/Hz', 'noise-density')).toBeCloseTo(3.98e-21, 23);
     expect(parseQuantity(5, 'time')).toBe(5);
   });
+  it('a quantity may accept keywords, which bypass its bounds; other words still get the unit message', () => {
+    const q = quantity('distance', { gt: 0, keywords: { frozen: Number.POSITIVE_INFINITY } });
+    expect(q.parse('frozen')).toBe(Number.POSITIVE_INFINITY);
+    expect(q.parse('50 m')).toBe(50);
+    const bad = q.safeParse('melted');
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.message).toMatch(/expected a distance.*"melted".*"frozen" is also accepted/);
+    expect(q.safeParse('0 m').success).toBe(false);
+  });
+
   it('rejects unknown units and wrong dimensions', () => {
     expect(() => parseQuantity('20 MHz', 'time')).toThrow(/unknown unit "MHz" for a time/);
     expect(() => parseQuantity('fast', 'time')).toThrow(/expected a time/);
