@@ -75,6 +75,8 @@ export class Network implements NetworkService, EventTarget {
   /** Mean gain (path loss + shadowing) per user x server, recomputed when users move. */
   private readonly gain: Float64Array;
   private readonly shadowDb: Float64Array;
+  /** Handover margin of strongest association, linear power ratio. */
+  private readonly hysteresis: number;
   /** Decorrelation distance of shadowing, m (Infinity: frozen). */
   private readonly shadowCorr_m: number;
   /** Where each user's shadowing was last updated (the displacement since drives its decorrelation). */
@@ -164,6 +166,7 @@ export class Network implements NetworkService, EventTarget {
     const U = this.userCount;
     this.gain = new Float64Array(U * S);
     this.shadowDb = new Float64Array(U * S);
+    this.hysteresis = dbToLinear(spec.servers.handover_hysteresis);
     // Static users never move: no walk state (it would be 16 bytes per user).
     const moving = spec.users.mobility.model !== 'static';
     this.shadowCorr_m = moving ? ch.shadowing_correlation : Number.POSITIVE_INFINITY;
@@ -181,7 +184,7 @@ export class Network implements NetworkService, EventTarget {
       }
       this.fadingRng.push(engine.rng(`user:${u}:fading`));
       this.refreshGains(u);
-      this.associate(u);
+      this.associate(u, true);
     }
   }
 
@@ -218,8 +221,10 @@ export class Network implements NetworkService, EventTarget {
    * Choose the serving cell of `user` by the scenario's association rule; returns true when it changed.
    * strongest: the highest mean gain (path loss and shadowing; equal transmit powers) among the cells
    * within range, ties to the lower index; with none in range, the nearest (which then cannot serve).
+   * After the first choice, a user hands over only when its cell left range or another beats it by
+   * more than `handover_hysteresis` (3GPP A3 event with zero offsets, as ns-3's A3RsrpHandoverAlgorithm).
    */
-  private associate(user: number): boolean {
+  private associate(user: number, initial = false): boolean {
     if (this.spec.servers.association !== 'strongest') return this.topology.updateServing(user);
     const S = this.serverCount;
     const range = this.spec.servers.range ?? Number.POSITIVE_INFINITY;
@@ -232,7 +237,10 @@ export class Network implements NetworkService, EventTarget {
         bestGain = g;
       }
     }
-    return best >= 0 ? this.topology.setServing(user, best) : this.topology.updateServing(user);
+    if (best < 0) return this.topology.updateServing(user);
+    const cur = this.topology.serving[user]!;
+    if (!initial && best !== cur && this.topology.distance(user, cur) <= range && bestGain <= this.gain[user * S + cur]! * this.hysteresis) return false;
+    return this.topology.setServing(user, best);
   }
 
   /** Downlinks of `user` that waited out of coverage get the efficiency of its new position (they start once it is > 0). */

@@ -32,7 +32,12 @@ export const serversSchema = z.strictObject({
   association: z
     .enum(['nearest', 'strongest'])
     .prefault('nearest')
-    .describe('which cell serves a user: nearest (the closest base station, the usual stochastic-geometry assumption) or strongest (the highest mean received power, path loss and shadowing without fast fading, as 3GPP cell selection by RSRP) among the cells within range; re-chosen whenever the user moves'),
+    .describe('which cell serves a user: nearest (the closest base station, the usual stochastic-geometry assumption) or strongest (the highest mean received power, path loss and shadowing without fast fading, as 3GPP cell selection by RSRP) among the cells within range; re-chosen whenever the user moves (strongest: past `handover_hysteresis`)'),
+  handover_hysteresis: quantity('db', { min: 0 })
+    .prefault('3 dB')
+    .describe(
+      "association: strongest: a moving user keeps its cell until another in range is stronger by more than this margin, or its cell leaves range (3GPP A3 event with zero offsets; 3 dB is ns-3's A3RsrpHandoverAlgorithm default). Without it, shadowing that varies as users move makes users at cell edges hand over back and forth",
+    ),
 }).superRefine((s, ctx) => {
   listChecks(s.layout === 'list', 'layout: list', s.count, s.positions, ctx);
   if (s.density !== undefined && s.layout !== 'ppp') ctx.addIssue({ code: 'custom', path: ['density'], message: `density applies to layout: ppp; this layout is ${s.layout}` });

@@ -238,6 +238,30 @@ describe('network service', () => {
     expect(Math.abs(small.peakRateDown(0, 0) / r0 - 1)).toBeLessThan(0.05);
   });
 
+  it('association: strongest hands over only past the hysteresis margin (3GPP A3), or when the cell leaves range', () => {
+    const servers = (extra: object) => ({ layout: 'list', positions: [[0, 0], [1000, 0]], association: 'strongest', ...extra });
+    const walk = (n: Network, x: number) => {
+      n.topology.users.x[0] = x;
+      n.moved(0);
+      return n.servingCell(0);
+    };
+    const a3 = net({ servers: servers({}) }).net; // default 3 dB
+    const none = net({ servers: servers({ handover_hysteresis: '0 dB' }) }).net;
+    expect(a3.servingCell(0)).toBe(0);
+    // at 520 m cell 1 is 37.6 log10(520 / 480) = 1.3 dB stronger: inside the margin
+    expect(walk(a3, 520)).toBe(0);
+    expect(walk(none, 520)).toBe(1);
+    // at 700 m it is 13.8 dB stronger
+    expect(walk(a3, 700)).toBe(1);
+    // and back at 480 m cell 0 is only 1.3 dB stronger: the user stays on cell 1
+    expect(walk(a3, 480)).toBe(1);
+    expect(walk(none, 480)).toBe(0);
+    // a cell that leaves range is left at once, whatever the margin
+    const ranged = net({ servers: servers({ range: '600 m', handover_hysteresis: '20 dB' }) }).net;
+    expect(walk(ranged, 550)).toBe(0);
+    expect(walk(ranged, 650)).toBe(1);
+  });
+
   it('an aborted transfer never completes', () => {
     const { engine, net: n } = net();
     const sink = new Sink(engine);
