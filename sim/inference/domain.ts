@@ -150,6 +150,7 @@ function registerMetrics(world: World, sim: InferenceSim): void {
     if (sim.modeNames[i] === 'adaptive') continue;
     r.metric(`mode_share_${sim.modeNames[i]!.replace(/-/g, '_')}`, () => (sim.completed > 0 ? sim.modeCount[i]! / sim.completed : 0));
   }
+  r.metric('relayed_transfers', () => sim.relayed);
   r.metric('spec_tokens_per_round', () => (sim.specRounds > 0 ? sim.specTokens / sim.specRounds : Number.NaN));
   const drain = (u: number) => (100 * sim.userEnergy[u]!) / sim.battery_j;
   const drains = () => Array.from(sim.userEnergy, (_e, u) => drain(u));

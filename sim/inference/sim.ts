@@ -37,10 +37,19 @@ import type { InferenceSpec } from './schema.ts';
 import { BatchEngine } from './server.ts';
 import { createRequestStore, type RequestStore } from './store.ts';
 
-const STAGE_BITS = 16;
+/** A transfer's tag: r x STAGE_BITS + leg + stage, with stage < 16 (the mode's) and leg a multiple of 16. */
+const STAGE_BITS = 64;
 /** Stages reserved by the sim: weights download for on-device (cloud -> edge over the backhaul, edge -> phone). */
 export const STAGE_WEIGHTS = 15;
 const STAGE_WEIGHTS_BACKHAUL = 14;
+/**
+ * Legs of a transfer relayed after a handover, when the user's cell now is not r's edge server (which
+ * keeps r's model and KV cache): an uplink goes over the air to the user's cell, then over the
+ * backhaul to r's server; a downlink goes the other way.
+ */
+const LEG_UP_RADIO = 16;
+const LEG_UP_BACKHAUL = 32;
+const LEG_DOWN_BACKHAUL = 48;
 
 /** The caching domain's block stores ("storage" service), as far as inference uses them. */
 export interface WeightStore {
@@ -176,6 +185,8 @@ export class InferenceSim implements TransferOwner {
   readonly rejectedBy = new Map<string, number>();
   readonly modeCount: number[] = [];
   specRounds = 0;
+  /** Transfers relayed over the backhaul between the user's cell and its request's server (after a handover). */
+  relayed = 0;
   specTokens = 0;
   /** Brings a user's position (and serving cell) up to date; set by the domain when users move. */
   mobility: MobilityService = STATIC_MOBILITY;
@@ -488,12 +499,18 @@ export class InferenceSim implements TransferOwner {
 
   // ------------------------------------------------------------ radio
 
-  /** Peak uplink / downlink rate of r's user on r's server, alone, now (bit/s). */
+  /** The cell serving r's user now: radio legs go there, while r's edge server stays the one it arrived at. */
+  cellOf(r: number): number {
+    const s = this.req.server[r]!;
+    return s < 0 ? s : this.net.servingCell(this.req.user[r]!);
+  }
+
+  /** Peak uplink / downlink rate of r's user on its cell now, alone (bit/s). */
   rateUp(r: number): number {
-    return this.net.peakRateUp(this.req.server[r]!, this.req.user[r]!);
+    return this.net.peakRateUp(this.cellOf(r), this.req.user[r]!);
   }
   rateDown(r: number): number {
-    return this.net.peakRateDown(this.req.server[r]!, this.req.user[r]!);
+    return this.net.peakRateDown(this.cellOf(r), this.req.user[r]!);
   }
 
   /** Device energy to send / receive `bytes` at `rate_bps` (estimates), J. */
@@ -513,35 +530,74 @@ export class InferenceSim implements TransferOwner {
     q.xferDir[r] = dir;
   }
 
+  /** Send `bytes` from r's user to r's server: over the air to the user's cell, relayed over the backhaul after a handover. */
   uplink(r: number, bytes: number, stage: number): void {
+    const q = this.req;
+    const s = q.server[r]!;
+    const c = this.cellOf(r);
     this.xferBegin(r, bytes, 1);
-    this.net.uplink(this.req.server[r]!, this.req.user[r]!, bytes, this, r * STAGE_BITS + stage);
+    q.xferCell[r] = c;
+    if (c !== s) this.relayed++;
+    this.net.uplink(c, q.user[r]!, bytes, this, r * STAGE_BITS + (c === s ? 0 : LEG_UP_RADIO) + stage);
   }
 
+  /** Send `bytes` from r's server to r's user: relayed over the backhaul to the user's cell after a handover. */
   downlink(r: number, bytes: number, stage: number): void {
-    this.xferBegin(r, bytes, 0);
-    this.net.downlink(this.req.server[r]!, this.req.user[r]!, bytes, this, r * STAGE_BITS + stage);
+    const q = this.req;
+    const s = q.server[r]!;
+    const c = this.cellOf(r);
+    q.xferCell[r] = c;
+    if (c === s) {
+      this.xferBegin(r, bytes, 0);
+      this.net.downlink(s, q.user[r]!, bytes, this, r * STAGE_BITS + stage);
+      return;
+    }
+    this.relayed++;
+    q.xferBytes[r] = bytes;
+    this.net.backhaul(s, c, bytes, this, r * STAGE_BITS + LEG_DOWN_BACKHAUL + stage);
   }
 
   onTransferDone(tag: number): void {
     const r = Math.floor(tag / STAGE_BITS);
-    const stage = tag - r * STAGE_BITS;
+    const sub = tag - r * STAGE_BITS;
+    const leg = sub & 48;
+    const stage = sub & 15;
+    const q = this.req;
+    if (leg === LEG_DOWN_BACKHAUL) {
+      // the relayed downlink reached the user's cell: now over the air
+      const bytes = q.xferBytes[r]!;
+      this.xferBegin(r, bytes, 0);
+      this.net.downlink(q.xferCell[r]!, q.user[r]!, bytes, this, r * STAGE_BITS + stage);
+      return;
+    }
+    if (leg === LEG_UP_BACKHAUL) {
+      // the relayed uplink reached r's server (its radio leg was accounted when it ended)
+      this.afterTransfer(r, stage);
+      return;
+    }
     if (stage === STAGE_WEIGHTS_BACKHAUL) {
       this.downlink(r, this.weightBytesOf(r), STAGE_WEIGHTS);
       return;
     }
-    const q = this.req;
     const now = this.engine.now;
     const air = Math.max(0, now - q.xferStart[r]! - this.radio.latency_s);
     const bytes = q.xferBytes[r]!;
     const e = q.xferDir[r] === 1 ? this.net.uplinkEnergy_j(q.user[r]!, bytes, air) : this.net.downlinkEnergy_j(bytes, air);
     q.radioEnergy[r] = q.radioEnergy[r]! + e;
     q.radioLastEnd[r] = now;
+    if (leg === LEG_UP_RADIO) {
+      this.net.backhaul(q.xferCell[r]!, q.server[r]!, bytes, this, r * STAGE_BITS + LEG_UP_BACKHAUL + stage);
+      return;
+    }
+    this.afterTransfer(r, stage);
+  }
+
+  private afterTransfer(r: number, stage: number): void {
     if (stage === STAGE_WEIGHTS) {
       this.weightsArrived(r);
       return;
     }
-    this.modes[q.mode[r]!]!.onStage(this, r, stage);
+    this.modes[this.req.mode[r]!]!.onStage(this, r, stage);
   }
 
   // ------------------------------------------------------------ edge server

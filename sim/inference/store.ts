@@ -5,7 +5,7 @@
  */
 const INT_FIELDS = [
   'user', 'server', 'group', 'model', 'mode', 'prompt', 'output', 'generated', 'cut', 'cut2',
-  'srvFrom', 'srvTo', 'srvCtx', 'srvLeft', 'srvPrefill', 'srvItem', 'srvGamma', 'flags', 'rounds', 'roundTokens', 'xferDir', 'priv',
+  'srvFrom', 'srvTo', 'srvCtx', 'srvLeft', 'srvPrefill', 'srvItem', 'srvGamma', 'flags', 'rounds', 'roundTokens', 'xferDir', 'xferCell', 'priv',
 ] as const;
 const FLOAT_FIELDS = [
   'seq', 'tArrival', 'tFirst', 'tEnd', 'tQueued', 'devEnergy', 'radioEnergy', 'xferStart', 'xferBytes', 'radioLastEnd', 'kvBytes', 'aux',

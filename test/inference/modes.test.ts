@@ -152,6 +152,44 @@ describe('modes', () => {
     expect(seen.size).toBe(2);
   });
 
+  it('after a handover a request keeps its edge server, and its transfers go over the air to the new cell and over the backhaul', () => {
+    const run = (speed: [number, number]) => {
+      const calls: { up: boolean; cell: number; serving: number }[] = [];
+      const out = simulate(
+        {
+          duration: '10 min',
+          topology: {
+            area: '1 km',
+            servers: { layout: 'list', positions: [[0, 0], [1000, 0]], device: 'l4' },
+            users: { positions: [[10, 0]], mobility: { model: 'random-waypoint', speed, update_interval: '1 s' } },
+          },
+          inference: { mode: 'split', requests: { think_time: '1 s', output_tokens: { dist: 'uniform', min: 300, max: 400 } } },
+        },
+        1,
+        (sim) => {
+          const net = sim.net as unknown as Record<'uplink' | 'downlink', (s: number, u: number, ...rest: unknown[]) => number>;
+          for (const dir of ['uplink', 'downlink'] as const) {
+            const orig = net[dir].bind(sim.net);
+            net[dir] = (s: number, u: number, ...rest: unknown[]) => {
+              calls.push({ up: dir === 'uplink', cell: s, serving: sim.net.servingCell(u) });
+              return orig(s, u, ...rest);
+            };
+          }
+        },
+      );
+      return { ...out, calls };
+    };
+    const moving = run([30, 40]);
+    expect(moving.metrics.requests_completed).toBeGreaterThan(5);
+    // every radio leg starts on the user's cell at that moment, never on a cell it has left
+    expect(moving.calls.filter((c) => c.up).every((c) => c.cell === c.serving)).toBe(true);
+    expect(moving.calls.length).toBeGreaterThan(100);
+    expect(moving.metrics.relayed_transfers).toBeGreaterThan(0);
+    expect((moving.sim.net as unknown as { bitsBackhaul: number }).bitsBackhaul).toBeGreaterThan(0);
+    const still = run([1e-3, 2e-3]);
+    expect(still.metrics.relayed_transfers).toBe(0);
+  });
+
   it('on-device rejects a model that does not fit the phone, with the reason', () => {
     const big = simulate({ duration: '1 min', topology: { users: { device: 'snapdragon-865' } }, inference: { mode: 'on-device', device: { weight_bits: 16 } } });
     expect(big.metrics.requests_completed).toBe(0);
