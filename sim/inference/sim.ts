@@ -50,6 +50,9 @@ const STAGE_WEIGHTS_BACKHAUL = 14;
 const LEG_UP_RADIO = 16;
 const LEG_UP_BACKHAUL = 32;
 const LEG_DOWN_BACKHAUL = 48;
+/** Bits of a tag's remainder that hold the leg, and those that hold the stage. */
+const LEG_BITS = 48;
+const STAGE_MASK = 15;
 
 /** The caching domain's block stores ("storage" service), as far as inference uses them. */
 export interface WeightStore {
@@ -560,8 +563,8 @@ export class InferenceSim implements TransferOwner {
   onTransferDone(tag: number): void {
     const r = Math.floor(tag / STAGE_BITS);
     const sub = tag - r * STAGE_BITS;
-    const leg = sub & 48;
-    const stage = sub & 15;
+    const leg = sub & LEG_BITS;
+    const stage = sub & STAGE_MASK;
     const q = this.req;
     if (leg === LEG_DOWN_BACKHAUL) {
       // the relayed downlink reached the user's cell: now over the air

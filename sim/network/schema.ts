@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deviceId } from '../hardware/refs.ts';
 import { quantity } from '../common/units.ts';
+import { SHADOWING_CORRELATION_M } from './channel.ts';
 import { mobilitySchema } from './mobility-schema.ts';
 
 /** Points in metres: [[x, y], ...]. List positions may lie outside the area, which bounds grid and uniform placement and mobility. */
@@ -73,7 +74,7 @@ export const channelSchema = z.strictObject({
     .prefault({ model: 'urban-macro' }),
   shadowing_sigma: quantity('db', { min: 0 }).prefault('8 dB').describe('log-normal shadowing standard deviation (0 = off)'),
   shadowing_correlation: quantity('distance', { gt: 0, keywords: { frozen: Number.POSITIVE_INFINITY } })
-    .prefault('50 m')
+    .prefault(`${SHADOWING_CORRELATION_M.uma_nlos} m`)
     .describe(
       "decorrelation distance of shadowing as users move (Gudmundson's exponential model, correlation exp(-moved / distance); 3GPP TR 38.901 Table 7.5-6 UMa: 37 m LOS, 50 m NLOS), or frozen: each user keeps its first draw per cell wherever it goes",
     ),
