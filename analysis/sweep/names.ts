@@ -12,7 +12,7 @@
  */
 import { InputError } from '../../sim/common/errors.ts';
 import { displayPath } from '../../sim/scenario/yaml-source.ts';
-import { prepareScenario, runScenario } from '../../sim/world/run.ts';
+import { prepareScenario, runScenario } from '../../sim/run/run.ts';
 import type { Grid } from './grid.ts';
 import { unknownNameMessage } from './outputs.ts';
 

@@ -5,7 +5,7 @@
  * small. A run that throws yields an error result; the batch goes on.
  */
 import type { Scenario } from '../../sim/scenario/schema.ts';
-import { prepareScenario, runScenario } from '../../sim/world/run.ts';
+import { prepareScenario, runScenario } from '../../sim/run/run.ts';
 
 export interface Task {
   /** Scenario per hash (seed ignored), only those the runs need. */

@@ -38,10 +38,11 @@ import { blockGroups, type BlockGroups } from '../caching/placement/common.ts';
 import type { FetchWaiter } from '../caching/online/fetch.ts';
 import type { RequestSink } from '../caching/online/requests.ts';
 import type { Table } from '../metrics/recorder.ts';
-import type { NetworkService, TransferOwner } from '../network/api.ts';
+import type { NetworkService } from '../network/api.ts';
 import type { MobilityService } from '../network/mobility.ts';
 import type { DeliveryMode, DeliveryOps } from './modes/common.ts';
 import type { DeliverySpec } from './schema.ts';
+import type { TransferOwner } from '../world/owner.ts';
 
 /**
  * Columns of downloads.csv, one row per completed download (warm-up arrivals

@@ -14,10 +14,10 @@ import type { Engine } from '../engine/engine.ts';
 import { PsLink, type PsListener } from '../engine/resources.ts';
 import type { UnitName } from '../hardware/profile-schema.ts';
 import { loadProfile } from '../hardware/profiles.ts';
-import type { TransferOwner } from '../network/api.ts';
 import type { Topology } from '../network/topology.ts';
 import type { ComputeJob, EdgeSite, EdgeSites } from '../world/compute.ts';
 import type { World } from '../world/world.ts';
+import type { TransferOwner } from '../world/owner.ts';
 
 /** Units tried, in order, when a profile lacks the requested one. */
 const UNIT_FALLBACK = ['gpu', 'npu', 'cpu', 'dsp'] as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Dimension, parseQuantity } from '../common/units.ts';
+import { DTYPES } from '../workload/types.ts';
 
 /**
  * Hardware profile schema. A profile is one device (a SoC, a board or a
@@ -7,8 +8,7 @@ import { type Dimension, parseQuantity } from '../common/units.ts';
  * with a unit) plus exactly one of `source:` (a URL or document) or
  * `derived:` (the arithmetic, e.g. "4 cores x 32 FLOP/cycle x 3.3 GHz").
  */
-export const DTYPES = ['fp32', 'fp16', 'int8', 'int4'] as const;
-export type Dtype = (typeof DTYPES)[number];
+export { DTYPES, type Dtype } from '../workload/types.ts';
 export const UNIT_NAMES = ['cpu', 'gpu', 'npu', 'dsp'] as const;
 export type UnitName = (typeof UNIT_NAMES)[number];
 

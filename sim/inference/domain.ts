@@ -11,6 +11,7 @@ import { PassCost } from './cost.ts';
 import { inferenceSchema, type InferenceSpec } from './schema.ts';
 import { BatchEngine, ServerMemory, type SiteLike } from './server.ts';
 import { InferenceSim, REJECT_REASONS, REQUEST_COLUMNS, type WeightStore } from './sim.ts';
+import './modes/index.ts'; // registers the modes, cut selections and adaptive rules
 
 /** LoRA adapter bytes (fp16, rank r on W_q and W_v of every block). */
 function loraBytes(sim: InferenceSim, g: number): number {

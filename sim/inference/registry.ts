@@ -5,9 +5,12 @@
  *   (the training domain owns the "cutSelection" registry of training.split);
  * - adaptiveRule (`inference.adaptive.rule`): the decision of the adaptive mode.
  * A new policy is one file in sim/inference/modes/ plus one `register` line.
+ *
+ * Each policy interface takes the simulator it drives as the type parameter `Sim`: the policies
+ * are written against `InferenceSim` (sim.ts), which looks them up here. The parameter keeps this
+ * module a leaf, so the simulator and its policies do not import each other in a loop.
  */
 import { Registry } from '../common/registry.ts';
-import type { InferenceSim } from './sim.ts';
 
 /** Expected outcome of serving a request one way, now (for adaptive rules and cut selection). */
 export interface Estimate {
@@ -25,26 +28,26 @@ export const SRV_VERIFY_DONE = 3;
 
 /**
  * One execution mode. A mode drives a request through stages with the
- * primitives of {@link InferenceSim} (device compute, uplink, downlink,
+ * primitives of the simulator `Sim` (device compute, uplink, downlink,
  * server prefill/decode/step/verify); each primitive calls back `onStage`
  * (device and radio stages, with the stage number the mode chose) or
  * `onServer` (server events). Request state lives in the sim's typed arrays.
  */
-export interface InferenceMode {
+export interface InferenceMode<Sim = unknown> {
   /** Null when request `r` may use this mode now, else a rejection reason (privacy, device-memory, ...). */
-  check(sim: InferenceSim, r: number): string | null;
+  check(sim: Sim, r: number): string | null;
   /** Fill `out` with the expected outcome of `r` in this mode now; false when infeasible. */
-  estimate(sim: InferenceSim, r: number, out: Estimate): boolean;
-  start(sim: InferenceSim, r: number): void;
-  onStage(sim: InferenceSim, r: number, stage: number): void;
-  onServer(sim: InferenceSim, r: number, event: number): void;
+  estimate(sim: Sim, r: number, out: Estimate): boolean;
+  start(sim: Sim, r: number): void;
+  onStage(sim: Sim, r: number, stage: number): void;
+  onServer(sim: Sim, r: number, event: number): void;
 }
 
 export const inferenceModes = new Registry<InferenceMode>('inferenceMode', 'inference.mode');
 
 /** Chooses the split cut k (device runs blocks [0, k)) for a request. */
-export interface CutSelection {
-  choose(sim: InferenceSim, r: number): number;
+export interface CutSelection<Sim = unknown> {
+  choose(sim: Sim, r: number): number;
 }
 
 export const cutSelections = new Registry<CutSelection>('inferenceCutSelection', 'inference.split.cut_selection');
@@ -63,8 +66,8 @@ export interface AdaptiveChoice {
 }
 
 /** Picks one of `c.modes` (returns its index). */
-export interface AdaptiveRule {
-  choose(sim: InferenceSim, r: number, c: AdaptiveChoice): number;
+export interface AdaptiveRule<Sim = unknown> {
+  choose(sim: Sim, r: number, c: AdaptiveChoice): number;
 }
 
 export const adaptiveRules = new Registry<AdaptiveRule>('adaptiveRule', 'inference.adaptive.rule');

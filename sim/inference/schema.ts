@@ -4,11 +4,13 @@ import type { Registry } from '../common/registry.ts';
 import { distributionSchema } from '../common/distributions.ts';
 import { quantity } from '../common/units.ts';
 import { adaptiveRules, cutSelections, inferenceModes } from './registry.ts';
-import './modes/index.ts';
 
 const UNITS = ['gpu', 'npu', 'cpu', 'dsp'] as const;
 
-/** A registry name, checked against the policies registered when the scenario is parsed. */
+/**
+ * A registry name, checked against the policies registered when the scenario is parsed
+ * (modes/index.ts registers them; sim/scenario/schema.ts and domain.ts import it).
+ */
 function policyName(reg: Registry<unknown>, def: string) {
   return z
     .string()

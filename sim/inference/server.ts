@@ -25,12 +25,23 @@
  *   that becomes ready meanwhile cuts the run at the next iteration boundary,
  *   so results equal iteration-by-iteration simulation.
  */
-import type { EventTarget } from '../engine/engine.ts';
-import type { TransferOwner } from '../network/api.ts';
+import type { Engine, EventTarget } from '../engine/engine.ts';
+import type { TransferOwner } from '../world/owner.ts';
 import type { ComputeJob, EdgeSite } from '../world/compute.ts';
 import type { PassCost } from './cost.ts';
 import { SRV_DECODE_DONE, SRV_PREFILL_DONE, SRV_STEP_DONE, SRV_VERIFY_DONE } from './registry.ts';
-import type { InferenceSim } from './sim.ts';
+import type { RequestStore } from './store.ts';
+
+/** What a batch engine needs from the simulator that owns it (InferenceSim in sim.ts). */
+export interface ServerHost {
+  readonly engine: Engine;
+  /** The requests' state, one slot per request. */
+  readonly req: RequestStore;
+  /** KV bytes per token and block of the served model whose pass cost is `cost`. */
+  kvPerTokenLayer(cost: PassCost): number;
+  /** Report server event `ev` (SRV_* of registry.ts) of request `r` to its mode. */
+  serverEvent(r: number, ev: number): void;
+}
 
 export const ITEM_PREFILL = 1;
 export const ITEM_DECODE = 2;
@@ -137,7 +148,7 @@ export class BatchEngine implements TransferOwner, EventTarget {
   private readonly canCut: boolean;
 
   constructor(
-    private readonly sim: InferenceSim,
+    private readonly sim: ServerHost,
     readonly server: number,
     readonly cost: PassCost,
     private readonly mem: ServerMemory,

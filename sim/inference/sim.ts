@@ -26,7 +26,8 @@ import { defaultPrecision, storedWeightBits, unitCtx } from '../hardware/predict
 import { loadProfile } from '../hardware/profiles.ts';
 import type { UnitName } from '../hardware/profile-schema.ts';
 import type { Table } from '../metrics/recorder.ts';
-import { CLOUD, type NetworkService, type TransferOwner } from '../network/api.ts';
+import { CLOUD, type NetworkService } from '../network/api.ts';
+import type { TransferOwner } from '../world/owner.ts';
 import { STATIC_MOBILITY, type MobilityService } from '../network/mobility.ts';
 import { DistributionSampler } from '../common/distributions.ts';
 import { getModel, kvBytesPerToken, memoryFootprint, weightBytes } from '../workload/index.ts';
@@ -34,7 +35,7 @@ import type { ModelArch, Precision } from '../workload/types.ts';
 import { PassCost } from './cost.ts';
 import { adaptiveRules, cutSelections, inferenceModes, type AdaptiveRule, type CutSelection, type InferenceMode } from './registry.ts';
 import type { InferenceSpec } from './schema.ts';
-import { BatchEngine } from './server.ts';
+import { BatchEngine, type ServerHost } from './server.ts';
 import { createRequestStore, type RequestStore } from './store.ts';
 
 /** A transfer's tag: r x STAGE_BITS + leg + stage, with stage < 16 (the mode's) and leg a multiple of 16. */
@@ -138,7 +139,7 @@ class DevicePort implements FifoListener {
   }
 }
 
-export class InferenceSim implements TransferOwner {
+export class InferenceSim implements TransferOwner, ServerHost {
   readonly req: RequestStore = createRequestStore();
   readonly modes: InferenceMode[] = [];
   readonly modeNames: string[] = [];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cachingSchema } from '../caching/online/schema.ts';
 import { deliverySchema } from '../delivery/schema.ts';
 import { inferenceSchema } from '../inference/schema.ts';
+import '../inference/modes/index.ts'; // inference.mode and its policy keys name these registrations
 import { topologySchema } from '../network/schema.ts';
 import { trainingSchema } from '../training/schema.ts';
 import { quantity } from '../common/units.ts';

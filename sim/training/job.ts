@@ -19,13 +19,14 @@
  */
 import type { Engine, EventId, EventTarget } from '../engine/engine.ts';
 import type { Table } from '../metrics/recorder.ts';
-import { CLOUD, type NetworkService, type TransferOwner } from '../network/api.ts';
+import { CLOUD, type NetworkService } from '../network/api.ts';
 import { STATIC_MOBILITY, type MobilityService } from '../network/mobility.ts';
 import type { ComputeJob, EdgeSites } from '../world/compute.ts';
 import type { World } from '../world/world.ts';
 import type { ModelArch } from '../workload/types.ts';
 import { effectiveSteps, type LearningCurve, type ProgressKind } from './progress.ts';
 import type { JobSpec, TrainingSpec } from './schema.ts';
+import type { TransferOwner } from '../world/owner.ts';
 
 // Step kinds of a program (triplets: kind, amount, extra).
 export const DEV = 0; // device compute: amount s, extra J

@@ -15,7 +15,6 @@
  *   head use embed_bits when given, else weight_bits.
  * - Per-layer operators come once with repeat = number of layers in the range.
  */
-import type { Dtype } from '../hardware/profile-schema.ts';
 import {
   attnDims,
   blockMatrices,
@@ -26,7 +25,7 @@ import {
   matrixParams,
   type Matrix,
 } from './shapes.ts';
-import type { ModelArch, Op, OpKind, Precision } from './types.ts';
+import type { Dtype, ModelArch, Op, OpKind, Precision } from './types.ts';
 
 /** Blocks [from, to) of a model; defaults to all. */
 export interface LayerRange {

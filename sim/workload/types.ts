@@ -2,7 +2,9 @@
  * The seam between workload accounting (what a computation costs) and the
  * hardware roofline (how long it takes on a unit). Pure data, SI units.
  */
-import type { Dtype } from '../hardware/profile-schema.ts';
+/** Arithmetic types a unit has a peak for (hardware profiles key their peaks by these). */
+export const DTYPES = ['fp32', 'fp16', 'int8', 'int4'] as const;
+export type Dtype = (typeof DTYPES)[number];
 
 export type OpKind = 'matmul' | 'attention' | 'norm' | 'elementwise' | 'embedding' | 'lm_head' | 'softmax';
 

@@ -9,7 +9,7 @@
  * every running job (a training step, an inference batch iteration) gets an
  * equal share, so training and inference slow each other down.
  */
-import type { TransferOwner } from '../network/api.ts';
+import type { TransferOwner } from './owner.ts';
 
 export interface ComputeJob {
   /** Seconds the job would take alone on the accelerator (from the roofline). */

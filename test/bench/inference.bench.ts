@@ -6,7 +6,7 @@
  * on-device or split). Target: each under 60 s wall.
  */
 import { loadScenario } from '../../sim/scenario/load.ts';
-import { runScenario } from '../../sim/world/run.ts';
+import { runScenario } from '../../sim/run/run.ts';
 import { runIfMain } from './harness.ts';
 
 const SCALE = ['topology.users.count=2000', 'topology.servers.count=25', 'topology.area=5 km', 'duration=1 h', 'warmup=0 s', 'inference.requests.rate_per_user=50 /h'];

@@ -4,7 +4,7 @@
  * edge servers. Prints events/s and peak RSS. No files are written.
  */
 import { loadScenario } from '../../sim/scenario/load.ts';
-import { runScenario } from '../../sim/world/run.ts';
+import { runScenario } from '../../sim/run/run.ts';
 import { runIfMain } from './harness.ts';
 
 export async function run(): Promise<Record<string, unknown>> {

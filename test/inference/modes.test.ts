@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cutSelections } from '../../sim/inference/registry.ts';
 import { splitEstimate } from '../../sim/inference/modes/split.ts';
 import { loadScenario } from '../../sim/scenario/load.ts';
-import { runScenario } from '../../sim/world/run.ts';
+import { runScenario } from '../../sim/run/run.ts';
 import { tempDir } from '../helpers.ts';
 import { simulate } from './helpers.ts';
 import type { InferenceSim } from '../../sim/inference/sim.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../sim/scenario/load.ts';
-import { runScenario } from '../../sim/world/run.ts';
+import { runScenario } from '../../sim/run/run.ts';
 import { tempDir } from '../helpers.ts';
 
 const run = (file: string, set: string[]) => runScenario(loadScenario(file, { set: ['duration=6 min', 'warmup=1 min', ...set] }).scenario, { outDir: null }).metrics;

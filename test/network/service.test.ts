@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../sim/engine/engine.ts';
-import { CLOUD, type TransferOwner } from '../../sim/network/api.ts';
+import { CLOUD } from '../../sim/network/api.ts';
+import type { TransferOwner } from '../../sim/world/owner.ts';
 import { Network } from '../../sim/network/network.ts';
 import { topologySchema } from '../../sim/network/schema.ts';
 

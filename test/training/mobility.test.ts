@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { NetworkService, TransferOwner } from '../../sim/network/api.ts';
+import type { NetworkService } from '../../sim/network/api.ts';
+import type { TransferOwner } from '../../sim/world/owner.ts';
 import type { MobilityService } from '../../sim/network/mobility.ts';
 import { labelsBytesPerBatch, smashedBytesPerBatch, updateBytes } from '../../sim/training/costs.ts';
 import { jobSchema } from '../../sim/training/schema.ts';

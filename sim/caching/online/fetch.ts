@@ -10,7 +10,8 @@
  * A block already on its way to a server is not sent twice: later requests
  * wait for the job that carries it.
  */
-import { CLOUD, type NetworkService, type TransferOwner } from '../../network/api.ts';
+import { CLOUD, type NetworkService } from '../../network/api.ts';
+import type { TransferOwner } from '../../world/owner.ts';
 import type { BlockStores } from './store.ts';
 
 export interface FetchWaiter {

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { listProfiles, listRuntimes } from '../../hardware/profiles.ts';
 import { getModel, listModels } from '../../workload/index.ts';
 import { allRegistries } from '../../common/registry.ts';
-import { DOMAINS } from '../../world/domains.ts';
+import { DOMAINS } from '../../run/domains.ts';
 
 interface Args {
   what: string;

@@ -5,7 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { stringify as toYaml } from 'yaml';
 import { loadScenario } from '../../scenario/load.ts';
 import { displayPath } from '../../scenario/yaml-source.ts';
-import { prepareScenario, runScenario } from '../../world/run.ts';
+import { prepareScenario, runScenario } from '../../run/run.ts';
 import { AtomicDir, peakRssBytes } from '../output.ts';
 import { VERSION } from '../../version.ts';
 import { writeRunPlot } from '../plots.ts';

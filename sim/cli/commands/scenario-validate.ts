@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { loadScenario } from '../../scenario/load.ts';
-import { checkBuilds, prepareScenario } from '../../world/run.ts';
+import { checkBuilds, prepareScenario } from '../../run/run.ts';
 import { withFile } from './run.ts';
 import { scenarioOptions } from './run.ts';
 

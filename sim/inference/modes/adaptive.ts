@@ -6,13 +6,14 @@
  * A new rule is one `adaptiveRules.register(...)` line.
  */
 import { adaptiveRules, inferenceModes, type AdaptiveChoice, type Estimate, type InferenceMode } from '../registry.ts';
+import type { InferenceSim } from '../sim.ts';
 
 const scratch: Estimate[] = [];
 const names: string[] = [];
 const idx: number[] = [];
 const choice: AdaptiveChoice = { modes: names, estimates: scratch, battery: 1, uplink_bps: 0, server_queue: 0 };
 
-export const adaptive: InferenceMode = {
+export const adaptive: InferenceMode<InferenceSim> = {
   check() {
     return null;
   },
@@ -66,5 +67,5 @@ adaptiveRules.register('min-latency', 'lowest expected end-to-end latency', { ch
 adaptiveRules.register('min-ttft', 'lowest expected time to first token', { choose: (_s, _r, c) => argmin(c, 'ttft_s') });
 adaptiveRules.register('min-energy', 'lowest expected device energy', { choose: (_s, _r, c) => argmin(c, 'device_energy_j') });
 adaptiveRules.register('battery-aware', 'lowest latency, or lowest device energy once the battery is below adaptive.battery_reserve', {
-  choose: (sim, _r, c) => argmin(c, c.battery < sim.spec.adaptive.battery_reserve ? 'device_energy_j' : 'e2e_s'),
+  choose: (sim: InferenceSim, _r, c) => argmin(c, c.battery < sim.spec.adaptive.battery_reserve ? 'device_energy_j' : 'e2e_s'),
 });

@@ -20,7 +20,7 @@ function maybeRest(sim: InferenceSim, r: number): void {
   else sim.finish(r);
 }
 
-export const edge: InferenceMode = {
+export const edge: InferenceMode<InferenceSim> = {
   check(sim, r) {
     if (sim.req.priv[r] === 1) return 'privacy';
     return edgeReason(sim, r);

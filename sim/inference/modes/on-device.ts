@@ -26,7 +26,7 @@ function run(sim: InferenceSim, r: number): void {
   sim.deviceRun(r, pre + dec, preE + c.energy_j, RUN, pre);
 }
 
-export const onDevice: InferenceMode = {
+export const onDevice: InferenceMode<InferenceSim> = {
   check(sim, r) {
     const q = sim.req;
     return batteryReason(sim, r) ?? sim.weightsReason(r) ?? sim.deviceFits(r, sim.models[q.model[r]!]!.arch, q.prompt[r]! + q.output[r]!);

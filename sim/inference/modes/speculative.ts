@@ -48,7 +48,7 @@ function round(sim: InferenceSim, r: number): void {
   sim.deviceRun(r, t, dc.energy_j, DRAFT);
 }
 
-export const speculative: InferenceMode = {
+export const speculative: InferenceMode<InferenceSim> = {
   check(sim, r) {
     if (sim.req.priv[r] === 1) return 'privacy';
     const q = sim.req;

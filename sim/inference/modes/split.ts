@@ -105,7 +105,7 @@ function tokenProduced(sim: InferenceSim, r: number): void {
   sim.deviceRun(r, t, dc.energy_j, DEV_STEP);
 }
 
-export const split: InferenceMode = {
+export const split: InferenceMode<InferenceSim> = {
   check(sim, r) {
     const why = batteryReason(sim, r) ?? edgeReason(sim, r);
     if (why !== null) return why;
@@ -182,7 +182,7 @@ inferenceModes.register('split', 'device runs blocks [0, k), the edge the rest; 
 // ------------------------------------------------------------------ cut selection
 
 cutSelections.register('fixed', 'split.cut (default: half the blocks), clamped to a valid cut', {
-  choose(sim, r) {
+  choose(sim: InferenceSim, r) {
     const L = sim.models[sim.req.model[r]!]!.arch.layers;
     const [lo, hi] = cutRange(sim, L);
     const k = sim.spec.split.cut ?? Math.floor(L / 2);
@@ -208,8 +208,8 @@ function bestCut(sim: InferenceSim, r: number, key: keyof Estimate): number {
 }
 
 cutSelections.register('min-latency', 'per request, the cut with the lowest expected end-to-end latency (current channel and server load)', {
-  choose: (sim, r) => bestCut(sim, r, 'e2e_s'),
+  choose: (sim: InferenceSim, r) => bestCut(sim, r, 'e2e_s'),
 });
 cutSelections.register('min-energy', 'per request, the cut with the lowest expected device energy (compute + radio)', {
-  choose: (sim, r) => bestCut(sim, r, 'device_energy_j'),
+  choose: (sim: InferenceSim, r) => bestCut(sim, r, 'device_energy_j'),
 });

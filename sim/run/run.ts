@@ -3,7 +3,7 @@ import { Engine } from '../engine/engine.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { DOMAINS } from './domains.ts';
-import { World } from './world.ts';
+import { World } from '../world/world.ts';
 
 export interface RunOptions {
   /** Folder for CSVs and the trace (must exist); null writes no files. */
