@@ -209,6 +209,16 @@ class ExactReport {
   }
 }
 
+/**
+ * Longest a download waits before its first byte is sent: one batching window under multicast
+ * delivery (the first request of a window waits all of it), none under unicast. Delivery judges
+ * the deadline from the request's arrival, so placement must fit the transfer into what is left.
+ * Read from the scenario's delivery section (delivery builds after caching and may not be imported).
+ */
+export function batchingWait_s(delivery: { mode?: string; window?: number } | undefined): number {
+  return delivery?.mode === 'multicast' ? (delivery.window ?? 0) : 0;
+}
+
 /** Build the caching domain into a world; returns its service (tests inspect it). */
 export function buildCaching(world: World, spec: CachingSpec): CachingService {
   const net = world.need<NetworkService>('network', 'caching');
@@ -221,10 +231,10 @@ export function buildCaching(world: World, spec: CachingSpec): CachingService {
   store.trackUsage(() => world.engine.now, world.warmup_s);
   const fetcher = new Fetcher(net, store);
   const popularity = new Popularity(world.engine, catalog, spec.demand);
-  const delivery = world.scenario['delivery'] as { holds_base?: number } | undefined;
+  const delivery = world.scenario['delivery'] as { holds_base?: number; mode?: string; window?: number } | undefined;
   const reach: ReachOptions = {
     range_m: topo.servers.range ?? Number.POSITIVE_INFINITY,
-    deadline_s: spec.demand.deadline,
+    deadline_s: spec.demand.deadline - batchingWait_s(delivery),
     rate_share: spec.rate_share,
     holds_base: delivery?.holds_base ?? 0,
   };

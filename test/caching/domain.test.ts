@@ -9,6 +9,7 @@ import { BlockStores } from '../../sim/caching/online/store.ts';
 import type { Mobility } from '../../sim/network/mobility.ts';
 import type { Topology } from '../../sim/network/topology.ts';
 import { placementInput } from '../../sim/caching/online/placer.ts';
+import { batchingWait_s } from '../../sim/caching/domain.ts';
 import { hitRatio } from '../../sim/caching/placement/index.ts';
 import type { NetworkService } from '../../sim/network/api.ts';
 import { tempDir } from '../helpers.ts';
@@ -240,6 +241,20 @@ describe('placement in the event loop', () => {
     // Before: one case with the expected bytes (size - hb x shared), which overstated the hit ratio.
     expect(svc.placementObjective).toBeCloseTo(mix, 12);
     expect(hitRatio(at(hb), models)).toBeCloseTo(mix, 12);
+  });
+
+  it('under multicast, placement plans each transfer within the deadline less the batching window', () => {
+    // trimcaching-small: 20 s deadline. A multicast request waits up to one window before its
+    // first byte is sent, and delivery counts that wait against the deadline.
+    const at = (sets: Record<string, unknown>) => run(withSet(small, { duration: 1, ...sets })).caching;
+    const unicast = at({ 'delivery.mode': 'unicast', 'delivery.window': '8 s' });
+    const multicast = at({ 'delivery.mode': 'multicast', 'delivery.window': '8 s' });
+    expect(unicast.reach.deadline_s).toBe(20);
+    expect(multicast.reach.deadline_s).toBe(12);
+    // Fewer users can be reached in 12 s than in 20 s, so the expected hit ratio of the plan falls.
+    expect(multicast.placementObjective).toBeLessThan(unicast.placementObjective - 0.01);
+    expect(batchingWait_s(undefined)).toBe(0);
+    expect(batchingWait_s({ mode: 'multicast' })).toBe(0);
   });
 
   it('no re-placement runs at the horizon, so the end-of-run storage is not caught mid-move', () => {

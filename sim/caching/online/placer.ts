@@ -14,7 +14,7 @@ import type { BlockStores } from './store.ts';
 export interface ReachOptions {
   /** Coverage radius (m); Infinity when unlimited. */
   range_m: number;
-  /** Download deadline, s. */
+  /** Time a download has from its request to its last byte, s: the demand deadline less the longest batching wait (multicast window). */
   deadline_s: number;
   /** Share of the peak rate a download is assumed to get. */
   rate_share: number;

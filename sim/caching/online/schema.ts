@@ -22,7 +22,7 @@ export const demandSchema = z.strictObject({
   rate: quantity('rate', { min: 0 }).prefault('1 /min').describe('model download requests per user (Poisson)'),
   zipf: z.number().min(0).default(0.8).describe('Zipf exponent of model popularity'),
   order: z.enum(['catalog', 'shuffled']).default('shuffled').describe('popularity ranking: catalog order, or a seeded shuffle'),
-  deadline: quantity('time', { gt: 0 }).prefault('10 s').describe('download deadline: a hit must be served from the edge within it (TrimCaching latency requirement)'),
+  deadline: quantity('time', { gt: 0 }).prefault('10 s').describe('download deadline: a hit must be served from the edge within it, counted from the request (TrimCaching latency requirement); under multicast delivery it includes the batching window, so placement plans each transfer within the deadline less delivery.window'),
   focus: z
     .strictObject({
       family: z.string().describe('family id (the architecture id of a generated family, or `family` of hand-listed models)'),
