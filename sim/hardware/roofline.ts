@@ -15,9 +15,12 @@
  *   the int8 datapath and 4-bit weights (w4a16) on fp16. 16-bit weights run
  *   in fp16 where the unit has an fp16 peak, else fp32. Non-matmul ops
  *   (attention, norms, softmax) run in fp16 on GPU/NPU/DSP, fp32 on CPU.
- * - Dequantization cost on CPUs: a quantized GEMV unpacks every weight once
+ * - Dequantization cost on CPUs: a sub-8-bit GEMV unpacks every weight once
  *   per token (nibble mask/shift, offset subtract, per-group scale), about
- *   DQ_OPS_CPU integer lane ops per weight on top of the 2 ops of the MAC. In
+ *   DQ_OPS_CPU integer lane ops per weight on top of the 2 ops of the MAC.
+ *   8-bit weights are not unpacked: the int8 dot product reads them as stored
+ *   and only the block's scale is applied, once per 32 weights (llama.cpp's
+ *   ggml_vec_dot_q8_0_q8_0; XNNPACK and ncnn int8 GEMMs alike), so they pay 0. In
  *   prefill the same unpacking is amortized over N tokens, so it matters only
  *   in decode; it is why llama.cpp decode on few CPU cores is compute-bound
  *   (T-MAC, arXiv 2407.00088, section 2). LUT runtimes (t-mac) pay bits - 2
@@ -255,7 +258,7 @@ export function lutExtraOps(weightBits: number): number {
 function dqOps(kind: UnitName, weightBits: number, runtime: string | undefined): number {
   if (kind !== 'cpu' || weightBits >= 16) return 0;
   if (runtime === 't-mac') return lutExtraOps(weightBits);
-  return DQ_OPS_CPU;
+  return weightBits >= 8 ? 0 : DQ_OPS_CPU;
 }
 
 type RtUnit = NonNullable<RuntimeProfile['units'][UnitName]>;

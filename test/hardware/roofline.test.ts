@@ -5,6 +5,7 @@ import { unitCtx } from '../../sim/hardware/predict.ts';
 import { loadProfile, loadRuntime } from '../../sim/hardware/profiles.ts';
 import {
   checkRuntimeTarget,
+  DQ_OPS_CPU,
   opFlopsEff,
   RuntimeTargetError,
   lutExtraOps,
@@ -144,6 +145,20 @@ describe('CPU threads', () => {
     const expectC = (2e9 + ctx.dq_ops_per_weight * 1e9) / peak;
     const expectM = 0.5e9 / ctx.bw;
     expect(t).toBeCloseTo(Math.max(expectC, expectM) + 1e-6, 9);
+  });
+
+  it('8-bit CPU weights feed the int8 dot product as stored: no unpacking ops, unlike 4-bit', () => {
+    const at = (bits: number) => resolveUnitCtx(prof, 'cpu', undefined, bits, 1);
+    expect(at(8).matmul_dtype).toBe('int8');
+    expect(at(8).dq_ops_per_weight).toBe(0);
+    expect(at(4).dq_ops_per_weight).toBe(DQ_OPS_CPU);
+    // A GEMV over 1e9 weights: 2e9 ops at 8 bits, (2 + DQ_OPS_CPU) e9 at 4 bits.
+    const gemv = (bits: number) => op({ flops: 2e9, weight_bytes: (1e9 * bits) / 8, weight_elems: 1e9 });
+    expect(opFlopsEff(gemv(8), at(8))).toBe(2e9);
+    expect(opFlopsEff(gemv(4), at(4))).toBe((2 + DQ_OPS_CPU) * 1e9);
+    const ctx = at(8);
+    const peak = ctx.peak.int8 * ctx.eta_c;
+    expect(opTime(gemv(8), ctx)).toBeCloseTo(Math.max(2e9 / peak, 1e9 / (ctx.bw * ctx.eta_m)) + 1e-6, 9);
   });
 });
 
