@@ -1,4 +1,3 @@
-import type { TransferOwner } from '../world/owner.ts';
 /**
  * The network service every domain shares (caching downloads, inference
  * uploads and token streams, training smashed data), so they contend for the
@@ -9,6 +8,7 @@ import type { TransferOwner } from '../world/owner.ts';
  * long-lived entity and `tag` its own number (e.g. a request slot), so a
  * transfer allocates no closure.
  */
+import type { TransferOwner } from '../world/owner.ts';
 
 /** Node ids on the backhaul graph: edge servers are 0..S-1; the cloud origin is CLOUD. */
 export const CLOUD = -1;
