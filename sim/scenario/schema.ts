@@ -6,7 +6,7 @@ import '../inference/modes/index.ts'; // inference.mode and its policy keys name
 import { topologySchema } from '../network/schema.ts';
 import { trainingSchema } from '../training/schema.ts';
 import { quantity } from '../common/units.ts';
-import { loadProfile } from '../hardware/profiles.ts';
+import { loadProfile, loadRuntime } from '../hardware/profiles.ts';
 import { getModel } from '../workload/catalog.ts';
 import { storedWeightBits, unitCtx } from '../hardware/predict.ts';
 import { RuntimeTargetError } from '../hardware/roofline.ts';
@@ -82,6 +82,7 @@ export const scenarioSchema = z.strictObject({
   // (an int8-only DSP refuses 16-bit weights): checked here so validate and run agree, at the key's line.
   if (inf !== undefined && sc.topology !== undefined) {
     const check = (device: string, unit: UnitName, runtime: string | undefined, bits: number, path: (string | number)[]) => {
+      if (!knownRuntime(runtime)) return;
       try {
         unitCtx(device, unit, runtime, storedWeightBits(device, unit, bits));
       } catch (e) {
@@ -89,15 +90,18 @@ export const scenarioSchema = z.strictObject({
         else throw e;
       }
     };
-    // unknown ids are reported by their own fields; check only the devices that exist
-    const known = (id: string) => {
+    // unknown ids are reported by their own fields; check only the devices and runtimes that exist
+    const loads = (load: (id: string) => unknown) => (id: string | undefined) => {
+      if (id === undefined) return true;
       try {
-        loadProfile(id);
+        load(id);
         return true;
       } catch {
         return false;
       }
     };
+    const known = loads(loadProfile);
+    const knownRuntime = loads(loadRuntime);
     if (inf.mode !== 'edge') {
       const phones = inf.devices?.map((d) => ({ device: d.device, unit: d.unit ?? inf.device.unit, runtime: d.runtime ?? inf.device.runtime })) ?? [{ device: sc.topology.users.device, unit: inf.device.unit, runtime: inf.device.runtime }];
       for (const p of phones) if (known(p.device)) check(p.device, pickUnit(p.device, p.unit), p.runtime, inf.device.weight_bits, ['inference', 'device', 'weight_bits']);

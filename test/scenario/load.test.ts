@@ -91,6 +91,8 @@ describe('scenario loading', () => {
     const unit = bad('c', 'name: c\nduration: 1 min\ntopology: { servers: { device: l4 } }\ninference:\n  server: { unit: npu }\n');
     expect(unit).toThrow(/c\.yaml:5:19: inference\.server\.unit: the edge server device "l4" \(topology\.servers\.device\) has no unit "npu"; it has: gpu/);
     expect(bad('c2', 'name: c\nduration: 1 min\ntopology: { servers: { device: l4 } }\ninference: {}\n')().scenario.inference!.server.unit).toBeUndefined();
+    // an unknown server runtime is bad input at its key (the unit check beside it had thrown an internal error, exit 1)
+    expect(bad('c3', 'name: c\nduration: 1 min\ntopology: { servers: { device: l4 } }\ninference:\n  server: { runtime: vllm }\n')).toThrow(/^\S*c3\.yaml:5:22: inference\.server\.runtime: unknown runtime profile "vllm"/);
     // a missing or non-finite quantity says what is expected
     expect(bad('e', 'name: e\n')).toThrow(/duration: required: a time, as a number in s or a string with a unit/);
     expect(bad('f', 'name: f\nduration: .inf\n')).toThrow(/f\.yaml:2:11: duration: expected a time: a finite number in s .*; got number Infinity/);
