@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { closest, InputError } from '../common/errors.ts';
 import { scenarioSchema, type Scenario } from './schema.ts';
 import { YamlSource } from './yaml-source.ts';
-import { discriminatorAt, keysAt } from './zod-walk.ts';
+import { discriminatorAt, keysAt, variantsAt } from './zod-walk.ts';
 
 export const DEFAULT_SCENARIO = resolve(REPO_ROOT, 'scenarios', 'quickstart.yaml');
 
@@ -131,19 +131,22 @@ export function hashScenario(raw: Plain): string {
   return createHash('sha256').update(canonical(rest)).digest('hex').slice(0, 16);
 }
 
-/** Where a path was last defined: a --set expression or a file position. */
+/**
+ * Where a path was last defined: a --set expression or a file position. The deepest defined
+ * ancestor of the path wins (the path itself when defined), a --set before a file at the same
+ * depth: a field required by a variant that a --set chose points at that --set.
+ */
 function locator(chain: YamlSource[], sets: { label: string; path: Path }[]) {
+  const same = (a: Path, b: Path, n: number) => a.slice(0, n).every((p, j) => String(p) === String(b[j]));
   return (path: Path): string => {
-    for (let i = path.length === 0 ? -1 : sets.length - 1; i >= 0; i--) {
-      const s = sets[i]!;
-      const n = Math.min(s.path.length, path.length);
-      if (s.path.slice(0, n).every((p, j) => String(p) === String(path[j]))) return s.label;
-    }
-    // The file that defines the longest prefix of the path wins; later files override earlier.
-    for (let k = path.length; k >= 0; k--) {
-      for (let i = chain.length - 1; i >= 0; i--) {
-        if (chain[i]!.has(path.slice(0, k))) return chain[i]!.locate(path.slice(0, k));
+    for (let k = path.length; k >= 1; k--) {
+      const prefix = path.slice(0, k);
+      for (let i = sets.length - 1; i >= 0; i--) {
+        const s = sets[i]!;
+        if (same(s.path, prefix, Math.min(s.path.length, k))) return s.label;
       }
+      // later files override earlier
+      for (let i = chain.length - 1; i >= 0; i--) if (chain[i]!.has(prefix)) return chain[i]!.locate(prefix);
     }
     return chain[chain.length - 1]!.locate([]);
   };
@@ -173,6 +176,7 @@ export function issuesToError(issues: z.core.$ZodIssue[], schema: z.ZodType, whe
         })
         .join('\n');
     }
+    if (iss.code === 'invalid_union' && typeof (iss as { discriminator?: unknown }).discriminator === 'string') return discriminatorMessage(iss, path, schema, where, raw);
     let msg = iss.message.replace(/^Invalid input: /, '');
     if (iss.code === 'invalid_type') {
       const got = valueAt(raw, path);
@@ -187,6 +191,32 @@ export function issuesToError(issues: z.core.$ZodIssue[], schema: z.ZodType, whe
   });
   if (issues.length > 5) lines.push(`(${issues.length - 5} more problems)`);
   return new InputError(lines.join('\n'));
+}
+
+/**
+ * A union's discriminator (`pathloss.model`, `skew.kind`) that is missing or not one of its values.
+ * Missing: the object was given without it (often by a `--set` of one of its fields onto a default),
+ * so the message names the object's place, the values, and which variant holds the fields given.
+ */
+function discriminatorMessage(iss: z.core.$ZodIssue, path: Path, schema: z.ZodType, where: (p: Path) => string, raw: unknown): string {
+  const disc = String(path[path.length - 1]);
+  const parent = path.slice(0, -1);
+  const variants = variantsAt(schema, parent);
+  const values = variants.length > 0 ? variants.flatMap((v) => v.values) : ((iss as { options?: unknown[] }).options ?? []).map(String);
+  const list = values.map((v) => JSON.stringify(v)).join(', ');
+  const got = valueAt(raw, path);
+  if (got !== undefined) {
+    const hint = typeof got === 'string' ? closest(got, values) : undefined;
+    return `${where(path)}: ${formatPath(path)}: expected one of: ${list}, got ${JSON.stringify(got)}${hint ? `; did you mean "${hint}"?` : ''}`;
+  }
+  const obj = valueAt(raw, parent);
+  const given = obj !== null && typeof obj === 'object' ? Object.keys(obj) : [];
+  const owners = given.map((k) => {
+    const of = variants.filter((v) => v.keys.includes(k)).flatMap((v) => v.values);
+    return of.length > 0 && of.length < values.length ? `"${k}" is a field of ${disc} ${of.map((v) => JSON.stringify(v)).join(' or ')}` : undefined;
+  });
+  const why = owners.filter((o) => o !== undefined).join('; ');
+  return `${where(parent)}: ${formatPath(path)}: required when ${formatPath(parent)} is given: one of ${list}${why ? `; ${why}` : ''}`;
 }
 
 function valueAt(obj: unknown, path: Path): unknown {

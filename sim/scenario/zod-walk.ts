@@ -79,3 +79,26 @@ export function discriminatorAt(schema: z.ZodType, path: readonly (string | numb
   }
   return undefined;
 }
+
+/**
+ * The variants of the discriminated union at `path`: each variant's discriminator value(s) and
+ * the keys its object accepts. Empty when no discriminated union is there.
+ */
+export function variantsAt(schema: z.ZodType, path: readonly (string | number)[]): { values: string[]; keys: string[] }[] {
+  let cur: unknown[] = [schema];
+  for (const p of path) cur = cur.flatMap((s) => child(s, p));
+  for (const s of cur) {
+    const d = defOf(peel(s));
+    if (d?.type !== 'union' || typeof d.discriminator !== 'string') continue;
+    const disc = d.discriminator;
+    return (d.options as unknown[]).flatMap((o) => {
+      const od = defOf(peel(o));
+      if (od?.type !== 'object') return [];
+      const shape = od.shape as Record<string, unknown>;
+      const lit = defOf(peel(shape[disc]));
+      const values = lit?.type === 'literal' ? (lit.values as unknown[]).map(String) : lit?.type === 'enum' ? Object.values(lit.entries as object).map(String) : [];
+      return [{ values, keys: Object.keys(shape) }];
+    });
+  }
+  return [];
+}

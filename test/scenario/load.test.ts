@@ -157,6 +157,16 @@ describe('scenario loading', () => {
     // a key of another variant says so (it said: unknown key "layer"; did you mean "layer"?)
     const layer = write('layer', `extends: ${join(ROOT, 'scenarios/training-schemes.yaml')}\ntraining:\n  split:\n    cut: { mode: min-latency, layer: 3 }\n`);
     expect(() => loadScenario(layer)).toThrow(/training\.split\.cut\.layer: "layer" belongs to another mode than "min-latency"; drop it or change mode/);
+    // a variant's field set onto a defaulted union names the discriminator and the variant that has
+    // the field, at the --set (it said "Invalid discriminator value" at the file's topology line)
+    expect(() => loadScenario(join(ROOT, 'scenarios/trimcaching-small.yaml'), { set: ['topology.channel.pathloss.los=random'] })).toThrow(
+      /^--set topology\.channel\.pathloss\.los=random: topology\.channel\.pathloss\.model: required when topology\.channel\.pathloss is given: one of "urban-macro", "log-distance", "3gpp-uma"; "los" is a field of model "3gpp-uma"$/,
+    );
+    expect(() => loadScenario(undefined, { set: ['topology.channel.pathloss.model=log-distanc'] })).toThrow(/pathloss\.model: expected one of: .*got "log-distanc"; did you mean "log-distance"\?/);
+    // a field the --set's variant requires points at the --set, not at the file's deepest ancestor
+    expect(() => loadScenario(join(ROOT, 'scenarios/trimcaching-small.yaml'), { set: ['topology.channel.pathloss.model=log-distance', 'topology.channel.pathloss.exponent=3'] })).toThrow(
+      /^--set topology\.channel\.pathloss\.exponent=3: topology\.channel\.pathloss\.pl0: required/,
+    );
     // a discriminator --set lands first, whatever the order
     const pl = ['topology.channel.pathloss.pl0=40', 'topology.channel.pathloss.exponent=3', 'topology.channel.pathloss.model=log-distance'];
     expect(loadScenario(undefined, { set: pl }).scenario.topology!.channel.pathloss).toMatchObject({ model: 'log-distance', pl0: 40, exponent: 3 });
