@@ -81,13 +81,15 @@ export const scenarioSchema = z.strictObject({
   // Every unit that will run the model must have a datapath for its weights and run its runtime
   // (an int8-only DSP refuses 16-bit weights): checked here so validate and run agree, at the key's line.
   if (inf !== undefined && sc.topology !== undefined) {
-    const check = (device: string, unit: UnitName, runtime: string | undefined, bits: number, path: (string | number)[]) => {
+    // A weight width the unit has no datapath for is reported at the bits' key; a runtime that does
+    // not run there (unit, vendor, its weight widths) at the runtime's key.
+    const check = (device: string, unit: UnitName, runtime: string | undefined, bits: number, bitsPath: (string | number)[], runtimePath: (string | number)[]) => {
       if (!knownRuntime(runtime)) return;
       try {
         unitCtx(device, unit, runtime, storedWeightBits(device, unit, bits));
       } catch (e) {
-        if (e instanceof RangeError || e instanceof RuntimeTargetError) ctx.addIssue({ code: 'custom', path, message: e.message.includes(device) ? e.message : `${device} ${unit}: ${e.message}` });
-        else throw e;
+        if (!(e instanceof RangeError || e instanceof RuntimeTargetError)) throw e;
+        ctx.addIssue({ code: 'custom', path: e instanceof RuntimeTargetError ? runtimePath : bitsPath, message: e.message.includes(device) ? e.message : `${device} ${unit}: ${e.message}` });
       }
     };
     // unknown ids are reported by their own fields; check only the devices and runtimes that exist
@@ -103,15 +105,18 @@ export const scenarioSchema = z.strictObject({
     const known = loads(loadProfile);
     const knownRuntime = loads(loadRuntime);
     if (inf.mode !== 'edge') {
-      const phones = inf.devices?.map((d) => ({ device: d.device, unit: d.unit ?? inf.device.unit, runtime: d.runtime ?? inf.device.runtime })) ?? [{ device: sc.topology.users.device, unit: inf.device.unit, runtime: inf.device.runtime }];
-      for (const p of phones) if (known(p.device)) check(p.device, pickUnit(p.device, p.unit), p.runtime, inf.device.weight_bits, ['inference', 'device', 'weight_bits']);
+      const deviceRuntime = ['inference', 'device', 'runtime'];
+      const phones =
+        inf.devices?.map((d, i) => ({ device: d.device, unit: d.unit ?? inf.device.unit, runtime: d.runtime ?? inf.device.runtime, runtimePath: d.runtime !== undefined ? ['inference', 'devices', i, 'runtime'] : deviceRuntime })) ??
+        [{ device: sc.topology.users.device, unit: inf.device.unit, runtime: inf.device.runtime, runtimePath: deviceRuntime }];
+      for (const p of phones) if (known(p.device)) check(p.device, pickUnit(p.device, p.unit), p.runtime, inf.device.weight_bits, ['inference', 'device', 'weight_bits'], p.runtimePath);
     }
     // An explicit server unit must exist on the server device (left out, the server takes its gpu, else npu, cpu, dsp).
     const sdev = sc.topology.servers.device;
     if (known(sdev)) {
       const sunit = inf.server.unit ?? pickUnit(sdev);
       const units = Object.keys(loadProfile(sdev).units);
-      if (units.includes(sunit)) check(sdev, sunit, inf.server.runtime, inf.weight_bits, ['inference', 'weight_bits']);
+      if (units.includes(sunit)) check(sdev, sunit, inf.server.runtime, inf.weight_bits, ['inference', 'weight_bits'], ['inference', 'server', 'runtime']);
       else ctx.addIssue({ code: 'custom', path: ['inference', 'server', 'unit'], message: `the edge server device "${sdev}" (topology.servers.device) has no unit "${sunit}"; it has: ${units.join(', ')}` });
     }
   }

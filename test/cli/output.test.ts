@@ -92,7 +92,8 @@ describe('scenario errors found while building, and folders that only look like 
     expect(v.stderr).toMatch(/scenarios\/training-schemes\.yaml: training: the scenario cannot be built: unknown trainingScheme "teleport"/);
     const r = cli(['validate', QS, '--set', 'inference.server.runtime=rkllm']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/runtime rkllm does not run on a gpu unit/);
+    // at the runtime's key (it was reported at inference.weight_bits)
+    expect(r.stderr).toMatch(/--set inference\.server\.runtime=rkllm: inference\.server\.runtime: l4 gpu: runtime rkllm does not run on a gpu unit/);
   });
 
   it('a copied summary.json beside your own notes does not make a folder replaceable', () => {
