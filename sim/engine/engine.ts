@@ -70,9 +70,18 @@ export class Engine {
     return this.heap.size;
   }
 
-  /** The named random stream, e.g. `rng("user:17:arrivals")`. */
+  /** The named random stream, e.g. `rng("user:17:arrivals")`; the same object for the same name. */
   rng(name: string): Rng {
     return this.rngs.get(name);
+  }
+
+  /**
+   * A fresh named stream that is not kept, for draws made once while building (a user's position,
+   * device or initial shadowing): with a million users, kept streams would cost about 0.5 kB each.
+   * It draws what `rng(name)` would; ask for its name once, by one method only.
+   */
+  rngOnce(name: string): Rng {
+    return this.rngs.fresh(name);
   }
 
   /** Schedule `target.handle(kind, arg)` after `delay_s` seconds. */

@@ -44,6 +44,11 @@ export class RngFactory {
   private readonly streams = new Map<string, Rng>();
   constructor(readonly seed: number | string) {}
 
+  /** A new stream at its start, not cached. */
+  fresh(name: string): Rng {
+    return new Rng(this.seed, name);
+  }
+
   get(name: string): Rng {
     let r = this.streams.get(name);
     if (r === undefined) {

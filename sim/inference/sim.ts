@@ -172,7 +172,10 @@ export class InferenceSim implements TransferOwner, ServerHost {
   private readonly port = new DevicePort(this);
   private readonly prompt: DistributionSampler;
   private readonly output: DistributionSampler;
-  private readonly userRng: { model: Rng; priv: Rng; accept: Rng }[] = [];
+  /** Per-user streams made on first use (most scenarios need none of them): model choice, privacy, draft acceptance. */
+  private readonly modelRng: (Rng | undefined)[] = [];
+  private readonly privRng: (Rng | undefined)[] = [];
+  private readonly acceptStream: (Rng | undefined)[] = [];
   private nextSeq = 0;
   /** Edge block stores of the caching domain, when the scenario has one. */
   storage: WeightStore | null = null;
@@ -271,11 +274,10 @@ export class InferenceSim implements TransferOwner, ServerHost {
     this.fifos = new Array<FifoServer | undefined>(U);
     this.weightsState = new Uint8Array(U * this.models.length).fill(spec.device.weights === 'preloaded' ? 2 : 0);
     for (let u = 0; u < U; u++) {
-      const x = engine.rng(`user:${u}:device`).next() * dTotal;
+      const x = engine.rngOnce(`user:${u}:device`).next() * dTotal;
       let k = 0;
       while (k < this.deviceCdf.length - 1 && x >= this.deviceCdf[k]!) k++;
       this.userDevice[u] = k;
-      this.userRng.push({ model: engine.rng(`user:${u}:model`), priv: engine.rng(`user:${u}:privacy`), accept: engine.rng(`user:${u}:acceptance`) });
       this.sources.push(new UserSource(this, u, engine.rng(`user:${u}:arrivals`), engine.rng(`user:${u}:request-size`)));
     }
   }
@@ -308,7 +310,6 @@ export class InferenceSim implements TransferOwner, ServerHost {
   arrive(user: number, sizes: Rng): void {
     const q = this.req;
     const r = q.alloc();
-    const rng = this.userRng[user]!;
     q.seq[r] = this.nextSeq++;
     q.user[r] = user;
     // the serving cell of the user's position now, not of its last periodic update
@@ -316,12 +317,12 @@ export class InferenceSim implements TransferOwner, ServerHost {
     q.server[r] = this.net.serverCount > 0 ? this.net.servingCell(user) : -1;
     let m = 0;
     if (this.models.length > 1) {
-      const x = rng.model.next() * this.modelCdf[this.modelCdf.length - 1]!;
+      const x = (this.modelRng[user] ??= this.engine.rng(`user:${user}:model`)).next() * this.modelCdf[this.modelCdf.length - 1]!;
       while (m < this.modelCdf.length - 1 && x >= this.modelCdf[m]!) m++;
     }
     q.model[r] = m;
     q.group[r] = this.models[m]!.group;
-    q.priv[r] = this.spec.requests.private_share > 0 && rng.priv.next() < this.spec.requests.private_share ? 1 : 0;
+    q.priv[r] = this.spec.requests.private_share > 0 && (this.privRng[user] ??= this.engine.rng(`user:${user}:privacy`)).next() < this.spec.requests.private_share ? 1 : 0;
     q.prompt[r] = this.prompt.sample(sizes);
     q.output[r] = this.output.sample(sizes);
     q.generated[r] = 0;
@@ -354,7 +355,8 @@ export class InferenceSim implements TransferOwner, ServerHost {
 
   /** Acceptance stream of r's user (speculative decoding). */
   acceptRng(r: number): Rng {
-    return this.userRng[this.req.user[r]!]!.accept;
+    const u = this.req.user[r]!;
+    return (this.acceptStream[u] ??= this.engine.rng(`user:${u}:acceptance`));
   }
 
   /** Mean output tokens of the request distribution (what a policy may assume). */

@@ -87,7 +87,7 @@ export class Network implements NetworkService, EventTarget {
   private readonly shadowWalkRng: (Rng | undefined)[] = [];
   /** Uniform draw per user x server fixing a random LOS state (3gpp-uma, los: random). */
   private readonly losDraw: Float64Array | null;
-  private readonly fadingRng: Rng[];
+  private readonly fadingRng: (Rng | undefined)[];
   /** Uplink group (the sending user) of each flow, -1 for downlink and backhaul flows. */
   private group: number[] = [];
   /** Radio direction of each flow (0 none, 1 downlink, 2 uplink, 3 multicast), and its user and cell (unicast). */
@@ -119,7 +119,7 @@ export class Network implements NetworkService, EventTarget {
     private readonly engine: Engine,
     readonly spec: TopologySpec,
   ) {
-    this.topology = new Topology(spec, (n) => engine.rng(n));
+    this.topology = new Topology(spec, (n) => engine.rngOnce(n));
     const S = this.serverCount;
     const ch = spec.channel;
     const pathloss: PathLossModel =
@@ -175,15 +175,15 @@ export class Network implements NetworkService, EventTarget {
     this.shadowY = moving ? Float64Array.from(this.topology.users.y) : new Float64Array(0);
     const randomLos = pathloss.kind === '3gpp-uma' && pathloss.los === 'random';
     this.losDraw = randomLos ? new Float64Array(U * S) : null;
-    this.fadingRng = [];
+    // fading streams are made on a user's first faded transfer (none without fading)
+    this.fadingRng = new Array<Rng | undefined>(U);
     for (let u = 0; u < U; u++) {
-      const shadowRng = engine.rng(`user:${u}:shadowing`);
+      const shadowRng = engine.rngOnce(`user:${u}:shadowing`);
       for (let s = 0; s < S; s++) this.shadowDb[u * S + s] = shadowingDb(shadowRng, ch.shadowing_sigma);
       if (this.losDraw !== null) {
-        const losRng = engine.rng(`user:${u}:los`);
+        const losRng = engine.rngOnce(`user:${u}:los`);
         for (let s = 0; s < S; s++) this.losDraw[u * S + s] = losRng.next();
       }
-      this.fadingRng.push(engine.rng(`user:${u}:fading`));
       this.refreshGains(u);
       this.associate(u, true);
     }
@@ -287,7 +287,7 @@ export class Network implements NetworkService, EventTarget {
   }
 
   private fade(user: number): number {
-    return this.spec.channel.fading === 'rayleigh' ? -Math.log(this.fadingRng[user]!.nextOpen()) : 1;
+    return this.spec.channel.fading === 'rayleigh' ? -Math.log((this.fadingRng[user] ??= this.engine.rng(`user:${user}:fading`)).nextOpen()) : 1;
   }
 
   private seDown(server: number, user: number, fading: number): number {

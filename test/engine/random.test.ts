@@ -51,6 +51,14 @@ describe('named streams', () => {
     expect(draws(a.rng('user:1:arrivals'), 50)).toEqual(draws(b.rng('user:1:arrivals'), 50));
   });
 
+  it('a stream taken once (rngOnce) draws what the cached stream draws, and is not kept', () => {
+    const a = new Engine(7);
+    const b = new Engine(7);
+    const once = a.rngOnce('user:3:position');
+    expect(a.rngOnce('user:3:position')).not.toBe(once);
+    expect(draws(once, 50)).toEqual(draws(b.rng('user:3:position'), 50));
+  });
+
   it('different names or seeds give different streams', () => {
     const a = new Engine(7);
     const b = new Engine(8);
