@@ -58,3 +58,23 @@ describe('geometry', () => {
     expect(Math.abs(sum / 200 - 10)).toBeLessThan(1.1);
   });
 });
+
+describe('population size', () => {
+  it('a population whose per-user state cannot fit the heap is refused before any user is placed', async () => {
+    const { Topology } = await import('../../sim/network/topology.ts');
+    const { topologySchema } = await import('../../sim/network/schema.ts');
+    const { getHeapStatistics } = await import('node:v8');
+    const limit = getHeapStatistics().heap_size_limit;
+    const users = Math.min(10_000_000, Math.ceil(limit / 1200) + 1);
+    let placed = 0;
+    const rngFor = (name: string) => {
+      if (name.startsWith('user:')) placed++;
+      return new Rng(1, name);
+    };
+    const spec = topologySchema.parse({ users: { count: users } });
+    expect(() => new Topology(spec, rngFor)).toThrow(/topology\.users\.count: \d+ users with \d+ cells need at least [\d.]+ GB of heap .*NODE_OPTIONS=--max-old-space-size=\d+/);
+    expect(placed).toBe(0);
+    // a small population passes
+    expect(() => new Topology(topologySchema.parse({ users: { count: 1000 } }), rngFor)).not.toThrow();
+  });
+});
