@@ -173,9 +173,9 @@ export class InferenceSim implements TransferOwner, ServerHost {
   private readonly prompt: DistributionSampler;
   private readonly output: DistributionSampler;
   /** Per-user streams made on first use (most scenarios need none of them): model choice, privacy, draft acceptance. */
-  private readonly modelRng: (Rng | undefined)[] = [];
-  private readonly privRng: (Rng | undefined)[] = [];
-  private readonly acceptStream: (Rng | undefined)[] = [];
+  private readonly modelRng: (Rng | undefined)[];
+  private readonly privRng: (Rng | undefined)[];
+  private readonly acceptStream: (Rng | undefined)[];
   private nextSeq = 0;
   /** Edge block stores of the caching domain, when the scenario has one. */
   storage: WeightStore | null = null;
@@ -272,6 +272,10 @@ export class InferenceSim implements TransferOwner, ServerHost {
     this.heat = new Float64Array(U);
     this.heatT = new Float64Array(U);
     this.fifos = new Array<FifoServer | undefined>(U);
+    // sized up front: assigning far past the end of an empty array would make it a slow dictionary
+    this.modelRng = new Array<Rng | undefined>(U);
+    this.privRng = new Array<Rng | undefined>(U);
+    this.acceptStream = new Array<Rng | undefined>(U);
     this.weightsState = new Uint8Array(U * this.models.length).fill(spec.device.weights === 'preloaded' ? 2 : 0);
     for (let u = 0; u < U; u++) {
       const x = engine.rngOnce(`user:${u}:device`).next() * dTotal;
