@@ -132,21 +132,27 @@ export function hashScenario(raw: Plain): string {
 }
 
 /**
- * Where a path was last defined: a --set expression or a file position. The deepest defined
- * ancestor of the path wins (the path itself when defined), a --set before a file at the same
- * depth: a field required by a variant that a --set chose points at that --set.
+ * Where a path was last defined: a --set expression or a file position. The path itself when
+ * defined (a --set before a file); else its deepest defined ancestor, a file before a --set at the
+ * same depth. So a field required by a union variant that a --set chose points at that --set,
+ * while a defaulted field under a section the file has still points at the file.
  */
 function locator(chain: YamlSource[], sets: { label: string; path: Path }[]) {
   const same = (a: Path, b: Path, n: number) => a.slice(0, n).every((p, j) => String(p) === String(b[j]));
   return (path: Path): string => {
     for (let k = path.length; k >= 1; k--) {
       const prefix = path.slice(0, k);
-      for (let i = sets.length - 1; i >= 0; i--) {
-        const s = sets[i]!;
-        if (same(s.path, prefix, Math.min(s.path.length, k))) return s.label;
-      }
+      const set = () => {
+        for (let i = sets.length - 1; i >= 0; i--) if (same(sets[i]!.path, prefix, Math.min(sets[i]!.path.length, k))) return sets[i]!.label;
+        return undefined;
+      };
       // later files override earlier
-      for (let i = chain.length - 1; i >= 0; i--) if (chain[i]!.has(prefix)) return chain[i]!.locate(prefix);
+      const file = () => {
+        for (let i = chain.length - 1; i >= 0; i--) if (chain[i]!.has(prefix)) return chain[i]!.locate(prefix);
+        return undefined;
+      };
+      const found = k === path.length ? (set() ?? file()) : (file() ?? set());
+      if (found !== undefined) return found;
     }
     return chain[chain.length - 1]!.locate([]);
   };
