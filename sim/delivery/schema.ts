@@ -1,8 +1,7 @@
 /** Scenario section `delivery`: how requested models reach the users. */
 import { z } from 'zod';
-import { policyName } from '../caching/online/schema.ts';
 import { quantity } from '../common/units.ts';
-import type { Registry } from '../common/registry.ts';
+import { policyName, type Registry } from '../common/registry.ts';
 import { deliveryModes } from './modes/index.ts';
 
 export const deliverySchema = z.strictObject({

@@ -1,23 +1,11 @@
 import { z } from 'zod';
 import { deviceId, modelId, runtimeId } from '../hardware/refs.ts';
-import type { Registry } from '../common/registry.ts';
+import { policyName, type Registry } from '../common/registry.ts';
 import { distributionSchema } from '../common/distributions.ts';
 import { quantity } from '../common/units.ts';
 import { adaptiveRules, cutSelections, inferenceModes } from './registry.ts';
 
 const UNITS = ['gpu', 'npu', 'cpu', 'dsp'] as const;
-
-/**
- * A registry name, checked against the policies registered when the scenario is parsed
- * (modes/index.ts registers them; sim/scenario/schema.ts and domain.ts import it).
- */
-function policyName(reg: Registry<unknown>, def: string) {
-  return z
-    .string()
-    .default(def)
-    .refine((n) => reg.has(n), { error: (iss) => `unknown ${reg.kind} "${String(iss.input)}"; expected one of: ${reg.names().join(', ')}` })
-    .describe(`${reg.kind} policy (see \`mei-sim list policies\`)`);
-}
 
 const modelEntry = z.strictObject({
   name: z.string().optional().describe('name of this served model in results (default: the model id, or "<base>+lora")'),

@@ -5,6 +5,7 @@ import { inferenceSchema } from '../inference/schema.ts';
 import '../inference/modes/index.ts'; // inference.mode and its policy keys name these registrations
 import { topologySchema } from '../network/schema.ts';
 import { trainingSchema } from '../training/schema.ts';
+import '../training/schemes.ts'; // training.scheme names these registrations
 import { quantity } from '../common/units.ts';
 import { loadProfile, loadRuntime } from '../hardware/profiles.ts';
 import { getModel } from '../workload/catalog.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deviceId, modelId } from '../hardware/refs.ts';
 import { quantity } from '../common/units.ts';
+import { policyName } from '../common/registry.ts';
 
 /** PEFT choice: which parameters the job trains. */
 export const peftSchema = z.discriminatedUnion('kind', [
@@ -98,7 +99,8 @@ export const progressSchema = z
   .describe('how many rounds reach the target (sim/training/progress.ts)');
 
 export const trainingSchema = z.strictObject({
-  scheme: z.string().default('fl').describe('training scheme (registry trainingScheme): centralized, fl, hfl, sl, sfl, psl, ushape'),
+  // by kind: sim/training/schemes.ts, which registers them, imports this file's types
+  scheme: policyName('trainingScheme', 'fl').describe('training scheme (registry trainingScheme, see `mei-sim list policies`): centralized, fl, hfl, sl, sfl, psl, ushape'),
   job: jobSchema.prefault({}),
   clients: clientsSchema.prefault({}),
   server: z

@@ -87,9 +87,13 @@ describe('output folders (--out)', () => {
 
 describe('scenario errors found while building, and folders that only look like outputs', () => {
   it('validate builds the world: what a domain rejects is exit 2 naming the file, in validate as in run', () => {
-    const v = cli(['validate', 'scenarios/training-schemes.yaml', '--set', 'training.scheme=teleport']);
+    const v = cli(['validate', 'scenarios/training-schemes.yaml', '--set', 'training.server.site=99']);
     expect(v.code).toBe(2);
-    expect(v.stderr).toMatch(/scenarios\/training-schemes\.yaml: training: the scenario cannot be built: unknown trainingScheme "teleport"/);
+    expect(v.stderr).toMatch(/scenarios\/training-schemes\.yaml: training: the scenario cannot be built: training\.server\.site 99 does not exist \(3 edge servers\)/);
+    // a registry name is checked when parsing, at its key, with the nearest name (it was a build error naming only the section)
+    const s = cli(['validate', 'scenarios/training-schemes.yaml', '--set', 'training.scheme=sfll']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/--set training\.scheme=sfll: training\.scheme: unknown training scheme "sfll"; did you mean "sfl"\? \(expected one of: centralized, fl, hfl, sl, sfl, psl, ushape\)/);
     const r = cli(['validate', QS, '--set', 'inference.server.runtime=rkllm']);
     expect(r.code).toBe(2);
     // at the runtime's key (it was reported at inference.weight_bits)

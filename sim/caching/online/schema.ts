@@ -4,19 +4,10 @@
  */
 import { z } from 'zod';
 import { quantity } from '../../common/units.ts';
-import type { Registry } from '../../common/registry.ts';
+import { policyName, type Registry } from '../../common/registry.ts';
 import { placementPolicies } from '../placement/index.ts';
 import { catalogSchema, placementOptionsSchema } from '../schema.ts';
 import { replacementPolicies } from './replacement.ts';
-
-/** A registry name, checked against the policies registered when the scenario is parsed. */
-export function policyName(reg: Registry<unknown>, def: string) {
-  return z
-    .string()
-    .default(def)
-    .refine((n) => reg.has(n), { error: (iss) => `unknown ${reg.kind} "${String(iss.input)}"; expected one of: ${reg.names().join(', ')}` })
-    .describe(`${reg.kind} policy (see \`mei-sim list policies\`): ${reg.names().join(', ')}`);
-}
 
 export const demandSchema = z.strictObject({
   rate: quantity('rate', { min: 0 }).prefault('1 /min').describe('model download requests per user (Poisson)'),
@@ -69,9 +60,7 @@ export const cachingSchema = z.strictObject({
   replace: z
     .strictObject({
       every: quantity('time', { gt: 0 }).describe('period of re-placement'),
-      policy: z
-        .string()
-        .refine((n) => placementPolicies.has(n), { error: (iss) => `unknown placement "${String(iss.input)}"; expected one of: ${placementPolicies.names().join(', ')}` })
+      policy: policyName(placementPolicies as Registry<unknown>)
         .optional()
         .describe('placement policy for re-placement (default: caching.placement)'),
       demand: z

@@ -14,7 +14,7 @@ type Lister = () => { name: string; description: string; group?: string }[];
 /** What `list` can print. Other parts add their lister here. */
 export const LISTERS: Record<string, Lister> = {
   policies: () =>
-    [...allRegistries.values()].flatMap((r) => r.list().map((e) => ({ group: `${r.kind} (${r.scenarioKey})`, name: e.name, description: e.description }))),
+    [...allRegistries.values()].flatMap((r) => r.list().map((e) => ({ group: `${r.label} (${r.scenarioKey})`, name: e.name, description: e.description }))),
   domains: () => DOMAINS.map((d) => ({ name: d.key, description: d.description })),
   profiles: () =>
     listProfiles()
